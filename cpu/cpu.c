@@ -1,0 +1,562 @@
+/* The CPU: reset, the execution loop over decoded blocks, the decoded-code
+ * cache, exceptions and interrupt delivery.
+ *
+ * Code is decoded once into blocks of Insn (one handler call each), keyed by
+ * the physical address of their first byte and the default operand size.
+ * A block never crosses a 4 KiB page; an instruction that does is run
+ * through the one-instruction path.  Writes to a page that holds blocks
+ * drop them (see tlb.c). */
+#include "cpu/cpu_impl.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cpu/decode.h"
+
+#define BLOCK_MAX_INSNS 64
+#define CC_HASH_BITS 16
+#define CC_ARENA_SIZE (16u << 20)
+#define REP_CHUNK 4096
+
+typedef struct Block {
+    uint64_t key;
+    struct Block *hash_next;
+    struct Block *page_next;
+    uint32_t bytes; /* code bytes covered, for the CS limit check */
+    uint16_t n;
+    Insn insns[];
+} Block;
+
+struct CodeCache {
+    uint8_t *arena;
+    size_t used;
+    Block *hash[1u << CC_HASH_BITS];
+    Block **page_head; /* per 4 KiB physical page below 4 GiB */
+    uint64_t flushes;
+};
+
+/* ---- Logging ---------------------------------------------------------- */
+
+void cpu_log(CpuState *c, int category, const char *fmt, ...)
+{
+    if (!(c->log_mask & (unsigned)category) || !c->log)
+        return;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    c->log(c->log_opaque, category, buf);
+}
+
+/* ---- Code cache ------------------------------------------------------- */
+
+static inline uint32_t cc_hash(uint64_t key)
+{
+    key ^= key >> 17;
+    key *= 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(key >> (64 - CC_HASH_BITS));
+}
+
+static void cc_flush(CpuState *c)
+{
+    CodeCache *cc = c->cc;
+    memset(cc->hash, 0, sizeof cc->hash);
+    memset(cc->page_head, 0, sizeof(Block *) * (1u << 20));
+    memset(c->code_pages, 0, 1u << 20);
+    cc->used = 0;
+    cc->flushes++;
+    c->stop_block = true;
+}
+
+static void cc_invalidate_page(CpuState *c, uint32_t pfn)
+{
+    CodeCache *cc = c->cc;
+    for (Block *b = cc->page_head[pfn]; b; b = b->page_next) {
+        Block **pp = &cc->hash[cc_hash(b->key)];
+        while (*pp && *pp != b)
+            pp = &(*pp)->hash_next;
+        if (*pp)
+            *pp = b->hash_next;
+    }
+    cc->page_head[pfn] = NULL;
+    c->code_pages[pfn] = 0;
+    /* The running block may be among those dropped: finish the current
+     * instruction and leave it. */
+    c->stop_block = true;
+}
+
+void cpu_invalidate_code(CpuState *c, uint64_t phys, uint64_t len)
+{
+    if (len == 0)
+        return;
+    uint64_t end = phys + len;
+    if (end > (1ull << 32))
+        end = 1ull << 32;
+    for (uint64_t p = phys & ~0xFFFull; p < end; p += 0x1000)
+        if (c->code_pages[p >> 12])
+            cc_invalidate_page(c, (uint32_t)(p >> 12));
+}
+
+static void bus_notify(void *opaque, uint64_t phys, uint64_t len)
+{
+    cpu_invalidate_code(opaque, phys, len);
+}
+
+static Block *cc_lookup(CpuState *c, uint64_t key)
+{
+    for (Block *b = c->cc->hash[cc_hash(key)]; b; b = b->hash_next)
+        if (b->key == key)
+            return b;
+    return NULL;
+}
+
+/* Decode a block starting at `eip` from `avail` bytes at host address `p`.
+ * Returns NULL when not even the first instruction fits (it crosses the
+ * page or the CS limit). */
+static Block *cc_translate(CpuState *c, uint64_t key, uint64_t phys, const uint8_t *p,
+                           uint32_t avail)
+{
+    CodeCache *cc = c->cc;
+    size_t need = sizeof(Block) + BLOCK_MAX_INSNS * sizeof(Insn);
+    if (cc->used + need > CC_ARENA_SIZE)
+        cc_flush(c);
+    Block *b = (Block *)(cc->arena + cc->used);
+    uint32_t off = 0;
+    int n = 0;
+    while (n < BLOCK_MAX_INSNS) {
+        Insn *i = &b->insns[n];
+        int r = decode_bytes(p + off, (int)(avail - off), c->code32, i);
+        if (r == DECODE_SHORT)
+            break;
+        n++;
+        off += i->len;
+        if (r < 0 || (i->flags & I_TERM))
+            break;
+    }
+    if (n == 0)
+        return NULL;
+    b->key = key;
+    b->n = (uint16_t)n;
+    b->bytes = off;
+    cc->used += (sizeof(Block) + (size_t)n * sizeof(Insn) + 15) & ~(size_t)15;
+    Block **h = &cc->hash[cc_hash(key)];
+    b->hash_next = *h;
+    *h = b;
+    uint32_t pfn = (uint32_t)(phys >> 12);
+    b->page_next = cc->page_head[pfn];
+    cc->page_head[pfn] = b;
+    tlb_protect_code_page(c, phys);
+    return b;
+}
+
+/* Find or make the block at CS:EIP; NULL when the instruction there must
+ * go through the one-instruction path. */
+static Block *cc_get(CpuState *c)
+{
+    uint32_t eip = c->eip;
+    const SegCache *cs = &c->seg[SEG_CS];
+    if (eip > cs->limit)
+        return NULL;
+    uint32_t lin = cs->base + eip;
+    TlbEntry *e = &c->tlb_cur[(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag_x != (lin & ~0xFFFu)) {
+        lin_read_slow(c, lin, 1, ACC_X); /* fills the entry, or faults */
+        if (e->tag_x != (lin & ~0xFFFu))
+            return NULL; /* executing from MMIO */
+    }
+    uint64_t phys = e->phys | (lin & 0xFFF);
+    if (phys >= (1ull << 32))
+        return NULL;
+    uint64_t key = (phys << 1) | c->code32;
+    Block *b = cc_lookup(c, key);
+    if (!b) {
+        uint32_t avail = 0x1000 - (lin & 0xFFF);
+        if ((uint64_t)cs->limit - eip + 1 < avail)
+            avail = cs->limit - eip + 1;
+        b = cc_translate(c, key, phys, (const uint8_t *)(e->addend + lin), avail);
+        if (!b)
+            return NULL;
+    }
+    if ((uint64_t)eip + b->bytes - 1 > cs->limit)
+        return NULL;
+    return b;
+}
+
+/* Decode and run one instruction without the cache, fetching byte by byte
+ * so that page and limit faults happen exactly where hardware's would. */
+static void exec_one_uncached(CpuState *c)
+{
+    uint8_t buf[16];
+    Insn insn;
+    int n = 0;
+    const SegCache *cs = &c->seg[SEG_CS];
+    for (;;) {
+        uint32_t off = c->eip + (uint32_t)n;
+        if (off > cs->limit || (!c->code32 && off > 0xFFFF && off < c->eip))
+            cpu_gp0(c);
+        buf[n] = (uint8_t)lin_fetch8(c, cs->base + off);
+        n++;
+        int r = decode_bytes(buf, n, c->code32, &insn);
+        if (r != DECODE_SHORT)
+            break;
+    }
+    c->blk_start = c->cur_insn = &insn;
+    insn.fn(c, &insn);
+    c->icount++;
+}
+
+/* ---- Exceptions and interrupts ---------------------------------------- */
+
+_Noreturn void cpu_raise(CpuState *c, int vector, int code, bool has_code)
+{
+    c->exc_vector = vector;
+    c->exc_code = code;
+    c->exc_has_code = has_code;
+    longjmp(c->jmp, 1);
+}
+
+_Noreturn void cpu_raise_ud(CpuState *c)
+{
+    cpu_raise(c, EXC_UD, 0, false);
+}
+
+static bool exc_contributory(int v)
+{
+    return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
+}
+
+static void deliver_real(CpuState *c, int vector, uint32_t ret_eip)
+{
+    /* SDM vol. 3, 20.1.4: push FLAGS, CS, IP; clear IF, TF, AC (and RF);
+     * load CS:IP from the IVT entry at IDTR.base + 4 * vector. */
+    uint32_t ent = (uint32_t)vector * 4;
+    if (ent + 3 > c->idtr.limit)
+        cpu_gp0(c);
+    uint32_t flags = cpu_get_eflags(c);
+    uint32_t ip = lin_read(c, c->idtr.base + ent, 2);
+    uint32_t cs = lin_read(c, c->idtr.base + ent + 2, 2);
+    push(c, flags & 0xFFFF, 2);
+    push(c, c->seg[SEG_CS].sel, 2);
+    push(c, ret_eip & 0xFFFF, 2);
+    c->eflags &= ~(FL_IF | FL_TF | FL_AC | FL_RF);
+    cpu_load_seg_real(c, SEG_CS, (uint16_t)cs);
+    c->eip = ip;
+}
+
+static void deliver_protected(CpuState *c, int vector, int code, bool has_code, bool soft,
+                              uint32_t ret_eip)
+{
+    /* Same-privilege delivery through a 32-bit interrupt or trap gate;
+     * privilege changes, task gates and V86 mode belong to the system
+     * architecture work. */
+    uint32_t ent = (uint32_t)vector * 8;
+    int ext = soft ? 0 : 1;
+    if (ent + 7 > c->idtr.limit)
+        cpu_raise(c, EXC_GP, (int)ent | 2 | ext, true);
+    uint32_t lo = lin_read(c, c->idtr.base + ent, 4);
+    uint32_t hi = lin_read(c, c->idtr.base + ent + 4, 4);
+    unsigned type = (hi >> 8) & 0x1F;
+    unsigned dpl = (hi >> 13) & 3;
+    if (type != 0x0E && type != 0x0F) {
+        cpu_log(c, LOG_UNIMP, "interrupt %d through gate type %#x", vector, type);
+        cpu_raise(c, EXC_GP, (int)ent | 2 | ext, true);
+    }
+    if (soft && dpl < (unsigned)c->cpl)
+        cpu_raise(c, EXC_GP, (int)ent | 2, true);
+    if (!(hi & (1u << 15)))
+        cpu_raise(c, EXC_NP, (int)ent | 2 | ext, true);
+    uint16_t sel = (uint16_t)(lo >> 16);
+    uint32_t off = (lo & 0xFFFF) | (hi & 0xFFFF0000u);
+    uint32_t flags = cpu_get_eflags(c);
+    uint16_t old_cs = c->seg[SEG_CS].sel;
+    if (c->cpl != 0 || (c->eflags & FL_VM)) {
+        cpu_log(c, LOG_UNIMP, "interrupt %d with a privilege change", vector);
+        cpu_raise(c, EXC_GP, sel & 0xFFFC, true);
+    }
+    mem_probe_write(c, SEG_SS, (sp_get(c) - (has_code ? 16 : 12)) & sp_mask(c),
+                    has_code ? 16 : 12);
+    seg_load_cs_far(c, sel, off);
+    push(c, flags, 4);
+    push(c, old_cs, 4);
+    push(c, ret_eip, 4);
+    if (has_code)
+        push(c, (uint32_t)code, 4);
+    c->eflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
+    if (type == 0x0E)
+        c->eflags &= ~FL_IF;
+}
+
+void cpu_interrupt(CpuState *c, int vector, int code, bool has_code, bool soft,
+                   uint32_t next_eip)
+{
+    uint32_t ret = soft ? next_eip : c->eip;
+    c->halted = false;
+    if (!(c->cr0 & CR0_PE))
+        deliver_real(c, vector, ret);
+    else
+        deliver_protected(c, vector, code, has_code, soft, ret);
+}
+
+/* Called with an exception raised by the instruction at c->eip (EIP still
+ * points at it).  Implements the double-fault rules of SDM vol. 3, table
+ * 6-5; a fault while delivering #DF shuts the processor down. */
+static CpuExit handle_exception(CpuState *c, int first)
+{
+    int v = c->exc_vector;
+    if (c->trap_exceptions)
+        return CPU_EXIT_EXCEPTION;
+    if (first >= 0) {
+        if (first == EXC_DF)
+            return CPU_EXIT_SHUTDOWN;
+        bool df = (exc_contributory(first) && exc_contributory(v)) ||
+                  (first == EXC_PF && (v == EXC_PF || exc_contributory(v)));
+        if (df) {
+            c->exc_vector = v = EXC_DF;
+            c->exc_code = 0;
+            c->exc_has_code = true;
+        }
+    }
+    bool pm = c->cr0 & CR0_PE;
+    cpu_interrupt(c, v, c->exc_code, pm && c->exc_has_code, false, 0);
+    return CPU_EXIT_BUDGET;
+}
+
+void cpu_set_irq(CpuState *c, bool level)
+{
+    c->irq_line = level;
+    if (level)
+        c->stop_block = true;
+}
+
+void cpu_set_nmi(CpuState *c)
+{
+    c->nmi_pending = true;
+    c->stop_block = true;
+}
+
+void cpu_request_exit(CpuState *c)
+{
+    c->exit_request = true;
+    c->stop_block = true;
+}
+
+/* Accept a pending external interrupt if the CPU can take one now. */
+static bool take_interrupt(CpuState *c)
+{
+    if (c->intr_shadow) {
+        c->intr_shadow = 0;
+        return false;
+    }
+    if (c->nmi_pending) {
+        c->nmi_pending = false;
+        cpu_interrupt(c, EXC_NMI, 0, false, false, 0);
+        return true;
+    }
+    if (c->irq_line && (c->eflags & FL_IF) && c->irq_ops) {
+        int vec = c->irq_ops->ack(c->irq_opaque);
+        if (vec >= 0) {
+            cpu_interrupt(c, vec & 0xFF, 0, false, false, 0);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- Execution loop --------------------------------------------------- */
+
+static void run_block(CpuState *c, Block *b, uint64_t budget)
+{
+    const Insn *i = b->insns;
+    const Insn *end = i + (b->n < budget ? b->n : budget);
+    c->blk_start = i;
+    c->stop_block = false;
+    do {
+        c->cur_insn = i;
+        i->fn(c, i);
+    } while (++i < end && !c->stop_block);
+    c->icount += (uint64_t)(i - b->insns);
+}
+
+CpuExit cpu_run(CpuState *c, uint64_t max_insns)
+{
+    uint64_t target = c->icount + max_insns;
+    volatile int first_exc = -1;
+    c->exit_request = false;
+    if (setjmp(c->jmp)) {
+        /* An exception unwound to here; EIP is at the faulting instruction. */
+        c->icount += (uint64_t)(c->cur_insn - c->blk_start);
+        int prev = first_exc;
+        first_exc = c->exc_vector;
+        CpuExit r = handle_exception(c, prev);
+        if (r != CPU_EXIT_BUDGET)
+            return r;
+        first_exc = -1;
+    }
+    while (c->icount < target) {
+        if (c->exit_request) {
+            c->exit_request = false;
+            return CPU_EXIT_REQUEST;
+        }
+        if ((c->irq_line || c->nmi_pending || c->intr_shadow) && take_interrupt(c))
+            continue;
+        if (c->halted)
+            return CPU_EXIT_HALT;
+        if (c->eflags & FL_TF) {
+            /* Single-step trap after each instruction (SDM vol. 3, 17.3.1.4). */
+            c->blk_start = c->cur_insn = NULL;
+            exec_one_uncached(c);
+            c->blk_start = c->cur_insn = NULL;
+            cpu_raise(c, EXC_DB, 0, false);
+        }
+        Block *b = cc_get(c);
+        if (b)
+            run_block(c, b, target - c->icount);
+        else
+            exec_one_uncached(c);
+    }
+    return CPU_EXIT_BUDGET;
+}
+
+CpuExit cpu_step(CpuState *c)
+{
+    volatile int first_exc = -1;
+    if (setjmp(c->jmp)) {
+        int prev = first_exc;
+        first_exc = c->exc_vector;
+        CpuExit r = handle_exception(c, prev);
+        return r;
+    }
+    if (c->halted)
+        return CPU_EXIT_HALT;
+    exec_one_uncached(c);
+    return CPU_EXIT_BUDGET;
+}
+
+/* ---- State ------------------------------------------------------------ */
+
+uint64_t cpu_tsc(const CpuState *c)
+{
+    uint64_t n = c->icount;
+    if (c->cur_insn && c->blk_start)
+        n += (uint64_t)(c->cur_insn - c->blk_start);
+    return n + c->tsc_offset;
+}
+
+void cpu_set_a20(CpuState *c, bool enabled)
+{
+    uint64_t m = enabled ? ~0ull : ~(1ull << 20);
+    if (m != c->a20_mask) {
+        c->a20_mask = m;
+        cpu_tlb_flush(c);
+    }
+}
+
+void cpu_reset(CpuState *c)
+{
+    /* Power-on state, SDM vol. 3, table 9-1. */
+    memset(c->regs, 0, sizeof c->regs);
+    c->regs[R_EDX] = 0x00000611; /* family 6, model 1, stepping 1 */
+    c->eflags = 2;
+    c->lf.op = LF_NONE;
+    c->cr0 = CR0_ET | CR0_CD | CR0_NW;
+    c->cr2 = c->cr3 = c->cr4 = 0;
+    memset(c->dr, 0, sizeof c->dr);
+    c->dr[6] = 0xFFFF0FF0u;
+    c->dr[7] = 0x400;
+    c->efer = 0;
+    c->cpl = 0;
+    c->halted = false;
+    c->intr_shadow = 0;
+    c->nmi_pending = false;
+    c->gdtr.base = c->idtr.base = 0;
+    c->gdtr.limit = c->idtr.limit = 0xFFFF;
+    for (int k = 0; k < 6; k++) {
+        c->seg[k].sel = 0;
+        c->seg[k].base = 0;
+        c->seg[k].limit = 0xFFFF;
+        c->seg[k].attr = SEG_ATTR_P | SEG_ATTR_S | (k == SEG_CS ? 0x0B : 0x03);
+    }
+    c->seg[SEG_CS].sel = 0xF000;
+    c->seg[SEG_CS].base = 0xFFFF0000u;
+    c->eip = 0xFFF0;
+    memset(&c->ldtr, 0, sizeof c->ldtr);
+    memset(&c->tr, 0, sizeof c->tr);
+    c->ldtr.limit = c->tr.limit = 0xFFFF;
+    c->ldtr.attr = 0x82;
+    c->tr.attr = 0x8B;
+    c->a20_mask = ~0ull;
+    seg_update_mode(c);
+    cpu_tlb_flush(c);
+}
+
+CpuState *cpu_new(Bus *bus)
+{
+    CpuState *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->bus = bus;
+    c->cc = calloc(1, sizeof *c->cc);
+    c->code_pages = calloc(1u << 20, 1);
+    if (c->cc) {
+        c->cc->arena = malloc(CC_ARENA_SIZE);
+        c->cc->page_head = calloc(1u << 20, sizeof(Block *));
+    }
+    if (!c->cc || !c->code_pages || !c->cc->arena || !c->cc->page_head) {
+        cpu_free(c);
+        return NULL;
+    }
+    bus->notify = bus_notify;
+    bus->notify_opaque = c;
+    cpu_reset(c);
+    return c;
+}
+
+void cpu_free(CpuState *c)
+{
+    if (!c)
+        return;
+    if (c->bus && c->bus->notify_opaque == c)
+        c->bus->notify = NULL;
+    if (c->cc) {
+        free(c->cc->arena);
+        free(c->cc->page_head);
+        free(c->cc);
+    }
+    free(c->code_pages);
+    free(c);
+}
+
+/* ---- CPUID ------------------------------------------------------------ */
+
+/* Features implemented and tested: TSC (RDTSC), CX8 (CMPXCHG8B), CMOV.
+ * Nothing else is advertised until it exists (FPU, VME, PSE, MSR, PAE, ...
+ * come with their issues). */
+#define CPUID_1_EDX ((1u << 4) | (1u << 8) | (1u << 15))
+
+void cpu_cpuid(CpuState *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+    (void)c;
+    (void)sub;
+    switch (leaf) {
+    case 0:
+        out[0] = 1;
+        out[1] = 0x756E6547; /* "Genu" */
+        out[3] = 0x49656E69; /* "ineI" */
+        out[2] = 0x6C65746E; /* "ntel" */
+        break;
+    case 1:
+        out[0] = 0x00000611; /* Pentium Pro: family 6, model 1, stepping 1 */
+        out[1] = 0;
+        out[2] = 0;
+        out[3] = CPUID_1_EDX;
+        break;
+    default:
+        /* Leaves above the maximum return the highest basic leaf's data on
+         * Intel parts (SDM vol. 2, CPUID). */
+        cpu_cpuid(c, 1, 0, out);
+        break;
+    }
+}
