@@ -31,6 +31,7 @@
  * final CS:IP names the vector Kestrel delivered. */
 #define SST_FILL 0xF4u
 #define SST_STUB_SEG 0x1000u
+#define SST_MAX_STRAY 8
 
 /* ---- metadata ------------------------------------------------------------ */
 
@@ -116,6 +117,8 @@ typedef struct SstResult {
     uint32_t bad;             /* SST_BAD_* */
     unsigned steps;
     int vector;               /* vector whose default stub Kestrel halted in, or -1 */
+    uint32_t stray[SST_MAX_STRAY];        /* bytes written that the test does not list (first few) */
+    uint32_t n_stray;
     const uint8_t *ram;       /* Kestrel's memory after the test */
     char detail[400];         /* first differences, for the report */
 } SstResult;
@@ -124,6 +127,8 @@ typedef struct SstResult {
 uint8_t sst_initial_byte(const MooTest *t, uint32_t addr);
 /* Far pointer of vector v as the test began. */
 void sst_initial_ivt(const MooTest *t, unsigned v, uint16_t *cs, uint16_t *ip);
+/* Initial value of segment register SST_SEG_x. */
+uint16_t sst_seg_value(const MooTest *t, int seg);
 /* Physical address of seg:off. */
 static inline uint32_t sst_phys(uint16_t seg, uint16_t off) { return ((uint32_t)seg << 4) + off; }
 

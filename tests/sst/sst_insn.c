@@ -170,3 +170,13 @@ void sst_initial_ivt(const MooTest *t, unsigned v, uint16_t *cs, uint16_t *ip)
     *ip = (uint16_t)(sst_initial_byte(t, a) | sst_initial_byte(t, a + 1) << 8);
     *cs = (uint16_t)(sst_initial_byte(t, a + 2) | sst_initial_byte(t, a + 3) << 8);
 }
+
+uint16_t sst_seg_value(const MooTest *t, int seg)
+{
+    switch (seg) {
+    case SST_SEG_ES: return t->init.v[MOO_ES];
+    case SST_SEG_CS: return t->init.v[MOO_CS];
+    case SST_SEG_SS: return t->init.v[MOO_SS];
+    default: return t->init.v[MOO_DS];
+    }
+}
