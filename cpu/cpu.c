@@ -195,7 +195,7 @@ static void exec_one_uncached(CpuState *c)
     const SegCache *cs = &c->seg[SEG_CS];
     for (;;) {
         uint32_t off = c->eip + (uint32_t)n;
-        if (off > cs->limit || (!c->code32 && off > 0xFFFF && off < c->eip))
+        if (off > cs->limit || off < c->eip)
             cpu_gp0(c);
         buf[n] = (uint8_t)lin_fetch8(c, cs->base + off);
         n++;
@@ -206,6 +206,7 @@ static void exec_one_uncached(CpuState *c)
     c->blk_start = c->cur_insn = &insn;
     insn.fn(c, &insn);
     c->icount++;
+    c->blk_start = c->cur_insn = NULL;
 }
 
 /* ---- Exceptions and interrupts ---------------------------------------- */
@@ -378,6 +379,7 @@ static void run_block(CpuState *c, Block *b, uint64_t budget)
         i->fn(c, i);
     } while (++i < end && !c->stop_block);
     c->icount += (uint64_t)(i - b->insns);
+    c->blk_start = c->cur_insn = NULL;
 }
 
 CpuExit cpu_run(CpuState *c, uint64_t max_insns)

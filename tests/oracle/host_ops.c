@@ -1,5 +1,5 @@
 /* Host reference implementations: every form of forms.h as inline assembly
- * that loads EAX ECX EDX EBX, RSI (memory operand base) and RFLAGS, runs the
+ * that loads EAX ECX EDX EBX EDI, RSI (memory operand base) and RFLAGS, runs the
  * instruction's bytes, and stores the registers and RFLAGS (pushfq) back.
  *
  * The asm steps RSP below the 128-byte red zone before it pushes, since the
@@ -38,19 +38,23 @@
  * longest instruction here is 7 bytes), so one symbol per form suffices.
  * Hidden globals so that C can take their addresses in a PIE. */
 
-#define STUB_HEAD(id)                                                                             \
-    ".globl oracle_h_" #id "\n\t.hidden oracle_h_" #id "\n\t.balign 16\n"                         \
+#define STUB_HEAD(id)                                                                              \
+    ".globl oracle_h_" #id "\n\t.hidden oracle_h_" #id "\n\t.balign 16\n"                          \
     "oracle_h_" #id ":\n\t"
-#define STUB_F(id, name, fam, w, dst, src, cnt, henc, genc)                                       \
+#define STUB_F(id, name, fam, w, dst, src, cnt, henc, genc)                                        \
     STUB_HEAD(id) ".byte " henc "\n\tret\n\t"
 #define STUB_IMM(idx, val, enc, dir) ".balign 16\n\t.byte " enc "\n\t" dir " " #val "\n\tret\n\t"
-#define STUB_FI(id, name, fam, w, dst, src, cnt, enc, isz, LIST, dir)                             \
+#define STUB_FI(id, name, fam, w, dst, src, cnt, enc, isz, LIST, dir)                              \
     STUB_HEAD(id) LIST(STUB_IMM, enc, dir)
 
-__asm__(".text\n\t" ORACLE_FORMS(STUB_F, STUB_FI) ".text\n");
+#define STUB_P(id, name, henc, genc, undef) STUB_HEAD(p_##id) ".byte " henc "\n\tret\n\t"
+
+__asm__(".text\n\t" ORACLE_FORMS(STUB_F, STUB_FI) ORACLE_PRODUCERS(STUB_P) ".text\n");
 
 #define DECL_F(id, ...) void oracle_h_##id(void);
+#define DECL_P(id, ...) void oracle_h_p_##id(void);
 ORACLE_FORMS(DECL_F, DECL_F)
+ORACLE_PRODUCERS(DECL_P)
 
 #define VAL_IMM(idx, val, ...) val,
 static const uint32_t vals_IMM8_ALL[] = {IMM8_ALL(VAL_IMM, 0)};
@@ -59,20 +63,26 @@ static const uint32_t vals_IMM8_ALU[] = {IMM8_ALU(VAL_IMM, 0)};
 static const uint32_t vals_IMM16_SEL[] = {IMM16_SEL(VAL_IMM, 0)};
 static const uint32_t vals_IMM32_SEL[] = {IMM32_SEL(VAL_IMM, 0)};
 
+// clang-format off
 #define ROW_F(id, name, fam, w, dst, src, cnt, henc, genc)                                        \
     {name, fam, w, dst, src, cnt, 0, henc, genc, oracle_h_##id, NULL, 0},
 #define ROW_FI(id, name, fam, w, dst, src, cnt, enc, isz, LIST, dir)                              \
-    {name,          fam,         w, dst, src, cnt, isz, enc, enc, oracle_h_##id, vals_##LIST,     \
+    {name, fam, w, dst, src, cnt, isz, enc, enc, oracle_h_##id, vals_##LIST,                     \
      (int)(sizeof(vals_##LIST) / sizeof(vals_##LIST[0]))},
+// clang-format on
 
 const HostForm host_forms[] = {ORACLE_FORMS(ROW_F, ROW_FI)};
 const int n_host_forms = (int)(sizeof(host_forms) / sizeof(host_forms[0]));
+
+#define ROW_P(id, name, henc, genc, undef) {name, genc, oracle_h_p_##id, undef},
+const HostProducer host_producers[] = {ORACLE_PRODUCERS(ROW_P)};
+const int n_host_producers = (int)(sizeof(host_producers) / sizeof(host_producers[0]));
 
 /* Load the registers and RFLAGS, call the stub, store them back. */
 static void host_exec(HostRegs *s, void (*stub)(void))
 {
     uint64_t fl = s->flags;
-    uint32_t a = s->eax, c = s->ecx, d = s->edx, b = s->ebx;
+    uint32_t a = s->eax, c = s->ecx, d = s->edx, b = s->ebx, di = s->edi;
     uint8_t *p = s->mem;
     __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
                      "push %[fl]\n\t"
@@ -81,13 +91,14 @@ static void host_exec(HostRegs *s, void (*stub)(void))
                      "pushfq\n\t"
                      "pop %[fl]\n\t"
                      "lea 128(%%rsp), %%rsp"
-                     : [fl] "+r"(fl), "+a"(a), "+b"(b), "+c"(c), "+d"(d), "+S"(p)
+                     : [fl] "+r"(fl), "+a"(a), "+b"(b), "+c"(c), "+d"(d), "+S"(p), "+D"(di)
                      : [fn] "r"(stub)
                      : "cc", "memory");
     s->eax = a;
     s->ecx = c;
     s->edx = d;
     s->ebx = b;
+    s->edi = di;
     s->flags = fl;
 }
 
@@ -142,4 +153,9 @@ int host_run(const HostForm *f, int imm_idx, HostRegs *s)
     host_exec(s, host_stub(f, imm_idx));
     host_armed = 0;
     return -1;
+}
+
+void host_run_producer(const HostProducer *p, HostRegs *s)
+{
+    host_exec(s, p->stub);
 }

@@ -20,13 +20,14 @@
  * memory operand base (RSI on the host, ESI = a guest data address in
  * Kestrel). */
 typedef struct HostRegs {
-    uint32_t eax, ecx, edx, ebx;
+    uint32_t eax, ecx, edx, ebx, edi;
     uint64_t flags;
     uint8_t *mem;
 } HostRegs;
 
 /* What an instruction does, for operand generation and for the table of
  * flags the SDM leaves undefined. */
+// clang-format off
 typedef enum Family {
     FAM_ADD, FAM_ADC, FAM_SUB, FAM_SBB, FAM_CMP,
     FAM_AND, FAM_OR, FAM_XOR, FAM_TEST,
@@ -40,11 +41,12 @@ typedef enum Family {
     FAM_CMPXCHG, FAM_XADD,
     FAM_COUNT
 } Family;
+// clang-format on
 
 /* Operand locations.  Register operands are (register << 1) | high-byte. */
 #define LOC(r) ((r) << 1)
 #define LOC_HI(r) (((r) << 1) | 1)
-#define LOC_MEM 0x40   /* [esi] */
+#define LOC_MEM 0x40    /* [esi] */
 #define LOC_MEMBIT 0x41 /* [esi] addressed by a register bit offset (BT*) */
 #define LOC_NONE 0xFF
 
@@ -54,19 +56,34 @@ enum { CNT_NONE, CNT_ONE, CNT_CL, CNT_IMM };
 typedef struct HostForm {
     const char *name;
     Family fam;
-    uint8_t width;      /* operand size in bits: 8, 16 or 32 */
-    uint8_t dst, src;   /* LOC_* of the first and second operand */
-    uint8_t cnt;        /* CNT_* */
-    uint8_t imm_size;   /* bytes of immediate appended to the encoding (0: none) */
-    const char *host_enc; /* ".byte" list run on the host */
+    uint8_t width;         /* operand size in bits: 8, 16 or 32 */
+    uint8_t dst, src;      /* LOC_* of the first and second operand */
+    uint8_t cnt;           /* CNT_* */
+    uint8_t imm_size;      /* bytes of immediate appended to the encoding (0: none) */
+    const char *host_enc;  /* ".byte" list run on the host */
     const char *guest_enc; /* bytes Kestrel runs (before the immediate) */
-    void (*stub)(void);   /* "insn; ret"; immediate forms: one stub per value, 16 bytes apart */
+    void (*stub)(void);    /* "insn; ret"; immediate forms: one stub per value, 16 bytes apart */
     const uint32_t *imm_vals;
     int n_imm;
 } HostForm;
 
 extern const HostForm host_forms[];
 extern const int n_host_forms;
+
+/* A flag producer: an instruction on EDI run before a form, so that the
+ * form sees flags an earlier instruction left (in Kestrel: lazy ones). */
+typedef struct HostProducer {
+    const char *name;
+    const char *guest_enc;
+    void (*stub)(void);
+    uint32_t undef; /* arithmetic flags the SDM leaves undefined after it */
+} HostProducer;
+
+extern const HostProducer host_producers[];
+extern const int n_host_producers;
+
+/* Run a producer on the host (producers never fault). */
+void host_run_producer(const HostProducer *p, HostRegs *s);
 
 /* Run a form on the host.  Returns -1, or the exception vector the host
  * raised (0 = #DE, taken from the signal context's trap number); on an

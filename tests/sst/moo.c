@@ -47,6 +47,16 @@ static const char *tag_str(const uint8_t *tag, char out[5])
 /* Read exactly n bytes.  Returns 1, 0 when the stream ended before the
  * first byte (a clean end if the caller is at a chunk boundary), -1 on an
  * error or a stream that ended part-way. */
+/* gzerror's text starts with the path; drop it, fail() adds it once. */
+static const char *gz_msg(MooReader *r, int *errnum)
+{
+    const char *msg = gzerror((gzFile)r->gz, errnum);
+    size_t pl = strlen(r->path);
+    if (strncmp(msg, r->path, pl) == 0 && msg[pl] == ':' && msg[pl + 1] == ' ')
+        msg += pl + 2;
+    return msg;
+}
+
 static int read_exact(MooReader *r, void *dst, uint32_t n, const char *what)
 {
     uint8_t *d = dst;
@@ -56,12 +66,12 @@ static int read_exact(MooReader *r, void *dst, uint32_t n, const char *what)
         int k = gzread((gzFile)r->gz, d + got, want);
         if (k < 0) {
             int errnum;
-            const char *msg = gzerror((gzFile)r->gz, &errnum);
+            const char *msg = gz_msg(r, &errnum);
             return fail(r, "decompression failed reading %s: %s", what, msg);
         }
         if (k == 0) {
             int errnum;
-            const char *msg = gzerror((gzFile)r->gz, &errnum);
+            const char *msg = gz_msg(r, &errnum);
             if (errnum != Z_OK && errnum != Z_STREAM_END)
                 return fail(r, "decompression failed reading %s: %s", what, msg);
             if (got == 0)
@@ -74,14 +84,17 @@ static int read_exact(MooReader *r, void *dst, uint32_t n, const char *what)
 }
 
 /* Read a chunk header and body into r->buf.  Returns 1, 0 at a clean end,
- * -1 on error. */
-static int read_chunk(MooReader *r, uint8_t tag[4], uint32_t *len)
+ * -1 on error.  With `first`, the tag must be 'MOO ' (checked before the
+ * length, so that a file of another kind gets a plain message). */
+static int read_chunk(MooReader *r, uint8_t tag[4], uint32_t *len, bool first)
 {
     uint8_t hdr[8];
     int k = read_exact(r, hdr, 8, "a chunk header");
     if (k <= 0)
         return k;
     memcpy(tag, hdr, 4);
+    if (first && !tag_is(tag, "MOO "))
+        return fail(r, "not a MOO file (it does not start with a 'MOO ' chunk)");
     *len = ld32(hdr + 4);
     char ts[5];
     if (*len > MOO_MAX_CHUNK)
@@ -189,8 +202,8 @@ static int parse_state(MooReader *r, const uint8_t *b, uint32_t len, MooRegs *re
                        MooRamList *ram, const char *in)
 {
     Cur c = {b, len, 0};
-    const uint8_t *tag, *body;
-    uint32_t blen;
+    const uint8_t *tag = NULL, *body = NULL;
+    uint32_t blen = 0;
     bool have_regs = false;
     int k;
     regs->mask = 0;
@@ -239,8 +252,8 @@ static int parse_test(MooReader *r, const uint8_t *b, uint32_t len, MooTest *t)
     bool have_init = false, have_fina = false, have_byts = false;
 
     Cur c = {b, len, 4};
-    const uint8_t *tag, *body;
-    uint32_t blen;
+    const uint8_t *tag = NULL, *body = NULL;
+    uint32_t blen = 0;
     int k;
     while ((k = sub_next(r, &c, "TEST", &tag, &body, &blen)) > 0) {
         if (tag_is(tag, "NAME")) {
@@ -303,13 +316,11 @@ int moo_open(MooReader *r, const char *path)
 
     uint8_t tag[4];
     uint32_t len;
-    int k = read_chunk(r, tag, &len);
+    int k = read_chunk(r, tag, &len, true);
     if (k == 0)
         return fail(r, "empty file");
     if (k < 0)
         return -1;
-    if (!tag_is(tag, "MOO "))
-        return fail(r, "not a MOO file (first chunk is not 'MOO ')");
     if (len < 12)
         return fail(r, "MOO header chunk too short (%u bytes)", len);
     r->version = r->buf[0];
@@ -343,7 +354,7 @@ int moo_next(MooReader *r, MooTest *t)
     for (;;) {
         uint8_t tag[4];
         uint32_t len;
-        int k = read_chunk(r, tag, &len);
+        int k = read_chunk(r, tag, &len, false);
         if (k < 0)
             return -1;
         if (k == 0) {

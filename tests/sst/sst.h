@@ -62,7 +62,8 @@ const char *sst_meta_status(const SstMeta *m, size_t i);
 enum { SST_SEG_ES, SST_SEG_CS, SST_SEG_SS, SST_SEG_DS, SST_SEG_NONE = -1 };
 
 typedef struct SstInsn {
-    uint8_t len;         /* instruction bytes, prefixes included, HLT excluded */
+    uint8_t bytes[16];   /* memory at CS:IP as the test began */
+    uint8_t len;         /* instruction length, prefixes included */
     uint8_t n_prefix;
     bool lock, rep;
     int seg_override;    /* SST_SEG_* or SST_SEG_NONE; the last one wins */
@@ -73,12 +74,12 @@ typedef struct SstInsn {
     bool mem;            /* ModRM names memory (mod != 3) */
     int mem_seg;         /* segment of that memory operand (override or default) */
     uint16_t ea;         /* its offset, from the initial registers */
-    const uint8_t *imm;  /* bytes after ModRM/displacement, or after the opcode */
+    uint8_t imm_at;      /* immediate: bytes[imm_at], n_imm bytes */
     uint8_t n_imm;
 } SstInsn;
 
-/* Decode the test's bytes.  Returns false when they do not form one
- * instruction the decoder knows (the runner still runs the test). */
+/* Decode the instruction at the test's CS:IP.  Returns false when the
+ * bytes do not form an instruction (the runner still runs the test). */
 bool sst_insn_decode(const MooTest *t, SstInsn *d);
 /* The instruction touches the stack implicitly (PUSH, CALL, INT, ...). */
 bool sst_insn_uses_stack(const SstInsn *d);

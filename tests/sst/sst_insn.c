@@ -9,7 +9,9 @@
  */
 #include "sst.h"
 
-/* One-byte opcodes followed by a ModRM byte (286 map; 0F handled apart). */
+/* One-byte opcodes followed by a ModRM byte (286 map; 0F handled apart).
+ * Undefined encodings (8F/C6/C7 /1-7) are decoded at the length their /0
+ * form has, as the 286 fetches them. */
 static bool has_modrm(uint8_t op)
 {
     if (op < 0x40)
@@ -25,17 +27,54 @@ static bool has_modrm(uint8_t op)
     }
 }
 
+/* Immediate bytes after the opcode (and ModRM/displacement) in the 286
+ * one-byte map. */
+static unsigned imm_size(uint8_t op, uint8_t reg)
+{
+    switch (op) {
+    case 0x04: case 0x0C: case 0x14: case 0x1C: case 0x24: case 0x2C: case 0x34: case 0x3C:
+    case 0x6A: case 0x6B: case 0x80: case 0x82: case 0x83: case 0xA8: case 0xC0: case 0xC1:
+    case 0xC6: case 0xCD: case 0xD4: case 0xD5: case 0xE0: case 0xE1: case 0xE2: case 0xE3:
+    case 0xE4: case 0xE5: case 0xE6: case 0xE7: case 0xEB:
+        return 1;
+    case 0x05: case 0x0D: case 0x15: case 0x1D: case 0x25: case 0x2D: case 0x35: case 0x3D:
+    case 0x68: case 0x69: case 0x81: case 0xA0: case 0xA1: case 0xA2: case 0xA3: case 0xA9:
+    case 0xC2: case 0xC7: case 0xCA: case 0xE8: case 0xE9:
+        return 2;
+    case 0xC8:
+        return 3;
+    case 0x9A: case 0xEA:
+        return 4;
+    case 0xF6:
+        return reg <= 1 ? 1 : 0; /* TEST r/m8, imm8 (and its /1 alias) */
+    case 0xF7:
+        return reg <= 1 ? 2 : 0;
+    default:
+        if (op >= 0x70 && op <= 0x7F)
+            return 1; /* Jcc rel8 */
+        if (op >= 0xB0 && op <= 0xB7)
+            return 1;
+        if (op >= 0xB8 && op <= 0xBF)
+            return 2;
+        return 0;
+    }
+}
+
 bool sst_insn_decode(const MooTest *t, SstInsn *d)
 {
     *d = (SstInsn){.seg_override = SST_SEG_NONE, .mem_seg = SST_SEG_NONE};
-    /* The captures append the HLT that ends the test to the bytes. */
-    if (t->n_bytes < 2 || t->bytes[t->n_bytes - 1] != 0xF4)
+    if ((t->init.mask & 0x3FFF) != 0x3FFF)
         return false;
-    uint32_t len = t->n_bytes - 1;
-    d->len = (uint8_t)len;
-    const uint8_t *b = t->bytes;
-    uint32_t i = 0;
-    for (; i < len; i++) {
+    /* The instruction as the CPU sees it: memory at CS:IP.  (BYTS can stop
+     * short where the 286 faulted before fetching the rest.)  16 bytes is
+     * one more than a 386 accepts, so an over-long one shows as such. */
+    const uint16_t cs = t->init.v[MOO_CS], ip = t->init.v[MOO_IP];
+    uint8_t *b = d->bytes;
+    for (unsigned k = 0; k < sizeof(d->bytes); k++)
+        b[k] = sst_initial_byte(t, sst_phys(cs, (uint16_t)(ip + k)));
+    const unsigned max = sizeof(d->bytes);
+    unsigned i = 0;
+    for (; i < max; i++) {
         uint8_t p = b[i];
         if (p == 0x26 || p == 0x2E || p == 0x36 || p == 0x3E)
             d->seg_override = (p >> 3) & 3; /* 26 ES, 2E CS, 36 SS, 3E DS */
@@ -47,19 +86,15 @@ bool sst_insn_decode(const MooTest *t, SstInsn *d)
             break;
     }
     d->n_prefix = (uint8_t)i;
-    if (i >= len)
+    if (i + 1 >= max)
         return false;
     d->op = b[i++];
     bool modrm = has_modrm(d->op);
     if (d->op == 0x0F) {
-        if (i >= len)
-            return false;
         d->op2 = b[i++];
         modrm = d->op2 <= 0x03;
     }
     if (modrm) {
-        if (i >= len)
-            return false;
         uint8_t m = b[i++];
         d->has_modrm = true;
         d->mod = m >> 6;
@@ -86,8 +121,8 @@ bool sst_insn_decode(const MooTest *t, SstInsn *d)
             break;
         case 7: ea = r[MOO_BX]; break;
         }
-        uint32_t disp_len = d->mod == 1 ? 1 : d->mod == 2 ? 2 : (d->rm == 6 ? 2 : 0);
-        if (i + disp_len > len)
+        unsigned disp_len = d->mod == 1 ? 1 : d->mod == 2 ? 2 : (d->rm == 6 ? 2 : 0);
+        if (i + disp_len > max)
             return false;
         if (disp_len == 1)
             ea = (uint16_t)(ea + (int8_t)b[i]);
@@ -97,8 +132,11 @@ bool sst_insn_decode(const MooTest *t, SstInsn *d)
         d->ea = ea;
         d->mem_seg = d->seg_override != SST_SEG_NONE ? d->seg_override : seg;
     }
-    d->imm = b + i;
-    d->n_imm = (uint8_t)(len - i);
+    d->imm_at = (uint8_t)i;
+    d->n_imm = (uint8_t)(d->op == 0x0F ? 0 : imm_size(d->op, d->reg));
+    if (i + d->n_imm > max)
+        return false;
+    d->len = (uint8_t)(i + d->n_imm);
     return true;
 }
 
