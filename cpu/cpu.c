@@ -18,7 +18,6 @@
 #define BLOCK_MAX_INSNS 64
 #define CC_HASH_BITS 16
 #define CC_ARENA_SIZE (16u << 20)
-#define REP_CHUNK 4096
 
 typedef struct Block {
     uint64_t key;

@@ -12,10 +12,14 @@ enum { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
 static ALWAYS_INLINE uint32_t bit_apply(unsigned kind, uint32_t v, uint32_t bit)
 {
     switch (kind) {
-    case BT_SET: return v | bit;
-    case BT_RESET: return v & ~bit;
-    case BT_COMPLEMENT: return v ^ bit;
-    default: return v;
+    case BT_SET:
+        return v | bit;
+    case BT_RESET:
+        return v & ~bit;
+    case BT_COMPLEMENT:
+        return v ^ bit;
+    default:
+        return v;
     }
 }
 
@@ -55,14 +59,13 @@ static ALWAYS_INLINE void bit_run(CpuState *c, const Insn *i, unsigned size, boo
 }
 
 /* BT* have no byte forms; the byte slots of the sets are unused. */
-#define BIT_SET(name, kind, reg_offset, off_expr)                                          \
-    static ALWAYS_INLINE void name##_impl(CpuState *c, const Insn *i, unsigned size,       \
-                                          bool mem)                                        \
-    {                                                                                      \
-        if (size == 1)                                                                     \
-            size = 2;                                                                      \
-        bit_run(c, i, size, mem, kind, (off_expr), reg_offset);                            \
-    }                                                                                      \
+#define BIT_SET(name, kind, reg_offset, off_expr)                                                  \
+    static ALWAYS_INLINE void name##_impl(CpuState *c, const Insn *i, unsigned size, bool mem)     \
+    {                                                                                              \
+        if (size == 1)                                                                             \
+            size = 2;                                                                              \
+        bit_run(c, i, size, mem, kind, (off_expr), reg_offset);                                    \
+    }                                                                                              \
     SPECIALIZE(name)
 
 BIT_SET(bit_bt_G, BT_TEST, true, reg_get(c, i->reg, size))

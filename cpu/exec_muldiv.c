@@ -7,7 +7,9 @@
  *  - MUL/IMUL: SF and PF from the low half of the product (the register
  *    the destination's low part lands in), ZF = 0, AF = 0.
  *  - DIV/IDIV: no flag changes.
- *  - DAA/DAS: OF as noted at each; AAA/AAS, AAM/AAD: see each function.
+ *  - DAA/DAS: OF = 0.  AAA/AAS: OF = 0, SF/ZF/PF from the final AL.
+ *    AAM: OF = AF = CF = 0.  AAD: OF/AF/CF of the byte addition it does.
+ *  - A #DE (divide error, AAM 0) changes no flag.
  */
 #include "cpu/handlers.h"
 
@@ -161,7 +163,8 @@ static inline uint32_t arith_flags(CpuState *c)
     return c->eflags & FL_ARITH;
 }
 
-/* DAA (SDM vol. 2, DAA pseudo-code).  OF is undefined. */
+/* DAA (SDM vol. 2, DAA pseudo-code).  OF is undefined: cleared, as on the
+ * host. */
 HANDLER(bcd_daa)
 {
     uint32_t f = arith_flags(c);
@@ -182,7 +185,9 @@ HANDLER(bcd_daa)
 }
 SET_ALL(bcd_daa, bcd_daa)
 
-/* DAS (SDM vol. 2, DAS pseudo-code).  OF is undefined. */
+/* DAS (SDM vol. 2, DAS pseudo-code: the first adjustment's borrow sets CF,
+ * the second adjustment sets it, nothing clears it).  OF is undefined:
+ * cleared, as on the host. */
 HANDLER(bcd_das)
 {
     uint32_t f = arith_flags(c);
@@ -205,7 +210,8 @@ SET_ALL(bcd_das, bcd_das)
 
 /* AAA / AAS: from the 386 on, the adjustment is applied to AX as a whole
  * (AX +/- 106h), so a carry/borrow out of AL reaches AH (SDM vol. 2, AAA
- * and AAS pseudo-code).  OF, SF, ZF and PF are undefined. */
+ * and AAS pseudo-code).  OF, SF, ZF and PF are undefined; the host clears
+ * OF and sets SF, ZF, PF from the final AL. */
 HANDLER(bcd_aaa)
 {
     uint32_t f = arith_flags(c);
@@ -239,7 +245,8 @@ HANDLER(bcd_aas)
 SET_ALL(bcd_aas, bcd_aas)
 
 /* AAM imm8: AH = AL / imm, AL = AL mod imm; #DE when imm is 0 (SDM vol. 2,
- * AAM).  SF, ZF, PF from AL; OF, AF, CF undefined. */
+ * AAM).  SF, ZF, PF from AL; OF, AF, CF are undefined and cleared, as on
+ * the host. */
 HANDLER(bcd_aam)
 {
     uint32_t base = i->imm & 0xFF;

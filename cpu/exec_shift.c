@@ -22,13 +22,16 @@
  *    value dest:src:dest, which is what the hardware does (the SDM calls the
  *    result undefined).
  * (A 286 computes OF for counts above 1 from the last single-bit step
- * instead; the SingleStepTests 286 suite therefore disagrees on OF for
- * rotates by an immediate count > 1, a documented 286/P6 difference.) */
+ * instead, so the SingleStepTests 286 suite disagrees there: the flag is
+ * undefined, see tests/sst's undef-flags divergence.) */
 #include "cpu/handlers.h"
 
 enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAR };
 
-static ALWAYS_INLINE uint32_t bit_of(uint32_t v, unsigned n) { return (v >> n) & 1; }
+static ALWAYS_INLINE uint32_t bit_of(uint32_t v, unsigned n)
+{
+    return (v >> n) & 1;
+}
 
 /* One shift or rotate of `v` (size bytes) by `count` (1..31, already
  * masked).  `cf_in` is the carry flag for RCL/RCR.  Returns the result and
@@ -142,12 +145,11 @@ static ALWAYS_INLINE void shift_run(CpuState *c, const Insn *i, unsigned size, b
 }
 
 /* The count: an immediate (C0/C1, or 1 for D0/D1) or CL (D2/D3). */
-#define SHIFT_SET(name, kind, count_expr)                                                  \
-    static ALWAYS_INLINE void name##_impl(CpuState *c, const Insn *i, unsigned size,       \
-                                          bool mem)                                        \
-    {                                                                                      \
-        shift_run(c, i, size, mem, kind, (count_expr));                                    \
-    }                                                                                      \
+#define SHIFT_SET(name, kind, count_expr)                                                          \
+    static ALWAYS_INLINE void name##_impl(CpuState *c, const Insn *i, unsigned size, bool mem)     \
+    {                                                                                              \
+        shift_run(c, i, size, mem, kind, (count_expr));                                            \
+    }                                                                                              \
     SPECIALIZE(name)
 
 SHIFT_SET(sh_rol_I, SH_ROL, i->imm)
@@ -196,8 +198,8 @@ static ALWAYS_INLINE uint32_t dshift_calc(bool left, unsigned size, uint32_t d, 
     return res;
 }
 
-static ALWAYS_INLINE void dshift_run(CpuState *c, const Insn *i, unsigned size, bool mem,
-                                     bool left, unsigned count)
+static ALWAYS_INLINE void dshift_run(CpuState *c, const Insn *i, unsigned size, bool mem, bool left,
+                                     unsigned count)
 {
     uint32_t ea = 0, d;
     if (mem) {
@@ -222,12 +224,11 @@ static ALWAYS_INLINE void dshift_run(CpuState *c, const Insn *i, unsigned size, 
 }
 
 /* SHLD/SHRD have no byte form; the byte slots of the sets are unused. */
-#define DSHIFT_SET(name, left, count_expr)                                                 \
-    static ALWAYS_INLINE void name##_impl(CpuState *c, const Insn *i, unsigned size,       \
-                                          bool mem)                                        \
-    {                                                                                      \
-        dshift_run(c, i, size == 1 ? 2 : size, mem, left, (count_expr));                   \
-    }                                                                                      \
+#define DSHIFT_SET(name, left, count_expr)                                                         \
+    static ALWAYS_INLINE void name##_impl(CpuState *c, const Insn *i, unsigned size, bool mem)     \
+    {                                                                                              \
+        dshift_run(c, i, size == 1 ? 2 : size, mem, left, (count_expr));                           \
+    }                                                                                              \
     SPECIALIZE(name)
 
 DSHIFT_SET(shld_I, true, i->imm)

@@ -38,8 +38,8 @@ static ALWAYS_INLINE void areg_set(CpuState *c, bool a32, int r, uint32_t v)
 
 /* One iteration of `op`.  Returns, for CMPS/SCAS, whether the two operands
  * were equal (the ZF the iteration produced). */
-static ALWAYS_INLINE bool str_elem(CpuState *c, const Insn *i, unsigned size, unsigned op,
-                                   bool a32, uint32_t delta)
+static ALWAYS_INLINE bool str_elem(CpuState *c, const Insn *i, unsigned size, unsigned op, bool a32,
+                                   uint32_t delta)
 {
     const uint32_t am = a32 ? 0xFFFFFFFFu : 0xFFFF;
     const uint32_t m = size_mask(size);
@@ -254,8 +254,7 @@ static ALWAYS_INLINE bool str_should_pause(const CpuState *c)
            (c->eflags & FL_TF);
 }
 
-static ALWAYS_INLINE void str_rep(CpuState *c, const Insn *i, unsigned size, unsigned op,
-                                  bool a32)
+static ALWAYS_INLINE void str_rep(CpuState *c, const Insn *i, unsigned size, unsigned op, bool a32)
 {
     const uint32_t am = a32 ? 0xFFFFFFFFu : 0xFFFF;
     uint32_t cnt = c->regs[R_ECX] & am;
@@ -327,11 +326,11 @@ static ALWAYS_INLINE void str_run(CpuState *c, const Insn *i, unsigned size, uns
         str_run_a(c, i, size, op, false);
 }
 
-#define STR_SET(name, op)                                                                  \
-    static ALWAYS_INLINE void name##_impl(CpuState *c, const Insn *i, unsigned size)      \
-    {                                                                                      \
-        str_run(c, i, size, op);                                                           \
-    }                                                                                      \
+#define STR_SET(name, op)                                                                          \
+    static ALWAYS_INLINE void name##_impl(CpuState *c, const Insn *i, unsigned size)               \
+    {                                                                                              \
+        str_run(c, i, size, op);                                                                   \
+    }                                                                                              \
     SPECIALIZE_SIZE(name)
 
 STR_SET(str_movs, S_MOVS)

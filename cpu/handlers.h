@@ -35,8 +35,8 @@ typedef struct HandlerSet {
                                    {name##_r16, name##_m16},                               \
                                    {name##_r32, name##_m32}}};
 
-/* Specialize by operand size only (16/32; the byte slot gets the 16-bit
- * variant, for opcodes that have no byte form). */
+/* Specialize by operand size only (8/16/32), for handlers whose register
+ * and memory forms are the same code. */
 #define SPECIALIZE_SIZE(name)                                                              \
     static void name##_s8(CpuState *c, const Insn *i) { name##_impl(c, i, 1); }            \
     static void name##_s16(CpuState *c, const Insn *i) { name##_impl(c, i, 2); }           \

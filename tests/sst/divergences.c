@@ -392,25 +392,43 @@ static SstApplies ss_applies(const SstCase *c)
     const SstInsn *d = &c->insn;
     if (!c->decoded || !faulted_13(c) || d->len > 10 || lock_ud(c) != SST_DIV_NO)
         return SST_DIV_NO;
-    /* The instruction itself runs past offset FFFF: a code-segment fault,
+    /* PUSHA and LEAVE keep interrupt 13 on a 386+: PUSHA checks SP before
+     * it pushes anything ([386] PUSHA: "if SP = 7, 9, 11, 13, or 15,
+     * exception 13 occurs"; [SDM] vol. 2B PUSHA, Real-Address Mode
+     * Exceptions: "#GP If the ESP or SP register contains 7, 9, 11, 13, or
+     * 15"), and [SDM] vol. 2A LEAVE, Real-Address Mode Exceptions: "#GP If
+     * the EBP register points to a location outside of the effective
+     * address space from 0 to FFFFH". */
+    if (d->op == 0x60 || d->op == 0xC9)
+        return SST_DIV_NO;
+    /* The code itself runs past offset FFFF: a code-segment fault,
      * interrupt 13 on both. */
     if ((uint32_t)init_regs(c)[MOO_IP] + d->len > 0x10000)
         return SST_DIV_NO;
     bool crosses = modrm_crosses(d);
-    bool ss_side = (crosses && d->mem_seg == SST_SEG_SS) || sst_insn_uses_stack(d);
+    bool modrm_ss = crosses && d->mem_seg == SST_SEG_SS;
     bool other_side = crosses && d->mem_seg != SST_SEG_SS;
+    bool stack = sst_insn_uses_stack(d);
     bool ss_possible = false;
     if (sst_insn_other_mem(d, &ss_possible)) {
-        if (ss_possible)
-            ss_side = true;
         other_side = true; /* the ES:DI side, or a non-SS DS side */
         if (ss_possible && (d->op == 0xAC || d->op == 0xAD || d->op == 0x6E || d->op == 0x6F ||
-                            d->op == 0xD7 || (d->op >= 0xA0 && d->op <= 0xA3)))
+                            d->op == 0xD7 || (d->op >= 0xA0 && d->op <= 0xA3))) {
             other_side = false; /* only the overridden side exists */
+            modrm_ss = true;    /* an explicit SS operand, like a ModRM one */
+        } else if (ss_possible) {
+            stack = true; /* SS is one of two sides: which faulted is unknown */
+        }
     }
-    if (!ss_side)
+    if (!modrm_ss && !stack)
         return SST_DIV_NO;
-    return other_side ? SST_DIV_MAY : SST_DIV_MUST;
+    /* MUST only for an explicit SS operand and nothing else that could
+     * overrun: the SDM's instruction pages give #SS for "a memory operand
+     * effective address ... outside the SS segment limit", and vol. 3A
+     * 6.15 names MOV AX,[BP+6].  For the implicit stack accesses of POP,
+     * RET, IRET, POPA... the manuals disagree ([386] instruction pages say
+     * interrupt 13, [386] 14.7 says 12), so either vector is accepted. */
+    return modrm_ss && !stack && !other_side ? SST_DIV_MUST : SST_DIV_MAY;
 }
 
 static bool ss_explains(const SstCase *c, const SstResult *r)
@@ -596,6 +614,54 @@ static bool undef_explains(const SstCase *c, const SstResult *r)
            (r->flag_diff & ~undefined_flags(c)) == 0;
 }
 
+/* ---- 8. IDIV overflow the 286 lets through --------------------------------------- */
+
+/* Some signed byte divisions whose quotient is below -128 complete on the
+ * 286 with AL = 80h and no interrupt (the captures show it, e.g. 81C1h /
+ * 7Ch).  A 386+ raises #DE for every quotient outside -128..127 ([SDM]
+ * vol. 2A IDIV, Operation: "IF (temp > 7FH) or (temp < 80H) (* If a
+ * positive result is greater than 7FH or a negative result is less than
+ * 80H *) THEN #DE"). */
+static bool idiv_quotient(const SstCase *c, int32_t *q)
+{
+    const SstInsn *d = &c->insn;
+    const uint16_t *iv = init_regs(c);
+    if ((d->op != 0xF6 && d->op != 0xF7) || d->reg != 7)
+        return false;
+    bool byte = d->op == 0xF6;
+    int32_t divisor;
+    if (!d->mem) {
+        static const int r16[8] = {MOO_AX, MOO_CX, MOO_DX, MOO_BX, MOO_SP, MOO_BP, MOO_SI, MOO_DI};
+        uint16_t v = iv[r16[d->rm & (byte ? 3 : 7)]];
+        divisor = byte ? (int8_t)(d->rm & 4 ? v >> 8 : v) : (int16_t)v;
+    } else {
+        uint16_t seg = sst_seg_value(c->t, d->mem_seg);
+        uint8_t lo = sst_initial_byte(c->t, sst_phys(seg, d->ea));
+        uint8_t hi = sst_initial_byte(c->t, sst_phys(seg, (uint16_t)(d->ea + 1)));
+        divisor = byte ? (int8_t)lo : (int16_t)(lo | hi << 8);
+    }
+    if (divisor == 0)
+        return false;
+    int32_t dividend = byte ? (int16_t)iv[MOO_AX]
+                            : (int32_t)((uint32_t)iv[MOO_DX] << 16 | iv[MOO_AX]);
+    if (!byte && dividend == INT32_MIN && divisor == -1)
+        return false; /* overflows on both, and in C */
+    *q = dividend / divisor;
+    return byte ? (*q < -128 || *q > 127) : (*q < -32768 || *q > 32767);
+}
+
+static SstApplies idiv_applies(const SstCase *c)
+{
+    int32_t q;
+    if (!c->decoded || c->t->has_excp || c->insn.len > 10 || lock_ud(c) != SST_DIV_NO)
+        return SST_DIV_NO;
+    if (c->insn.mem && modrm_crosses(&c->insn))
+        return SST_DIV_NO;
+    return idiv_quotient(c, &q) ? SST_DIV_MUST : SST_DIV_NO;
+}
+
+static bool idiv_explains(const SstCase *c, const SstResult *r) { return is_fault_frame(c, r, 0); }
+
 /* ---- the table ---------------------------------------------------------- */
 
 const SstDivergence sst_divergences[] = {
@@ -605,7 +671,7 @@ const SstDivergence sst_divergences[] = {
      "SDM vol. 2A 2.3.11; 386 PRM Table 14-1", long_applies, long_explains},
     {"mov-fsgs", "MOV to/from FS/GS (8C/8E /4,/5): #UD on the 286, valid on 386+",
      "386 PRM 14.2; SDM vol. 2B MOV", fsgs_applies, fsgs_explains},
-    {"ss-overrun", "SS-relative segment overrun: interrupt 13 on the 286, #SS (12) on 386+",
+    {"ss-overrun", "SS-relative overrun: 13 on the 286, #SS (12) on 386+ (may, for implicit stack use)",
      "80286 PRM Table 5-2; 386 PRM 14.7; SDM vol. 3A 6.15", ss_applies, ss_explains},
     {"esc-limit", "ESC m32 operand at offset FFFD-FFFE: 286 without FPU ignores it, 386+ faults",
      "SDM vol. 2A FADD/FSUB/... Real-Address Mode Exceptions", esc_applies, esc_explains},
@@ -613,5 +679,7 @@ const SstDivergence sst_divergences[] = {
      "SDM vol. 3A 6.5; 386 PRM 9.8", fault_state_applies, fault_state_explains},
     {"undef-flags", "OF (CF) after a shift/rotate by >1 (>= width): undefined on 386+, may differ",
      "SDM vol. 2B SAL/SHL/SHR, RCL/ROL Flags Affected", undef_applies, undef_explains},
+    {"idiv-ovf", "IDIV quotient below -128: the 286 may return 80h, a 386+ raises #DE",
+     "SDM vol. 2A IDIV Operation", idiv_applies, idiv_explains},
 };
 const size_t sst_n_divergences = sizeof(sst_divergences) / sizeof(sst_divergences[0]);

@@ -206,9 +206,10 @@ void sst_exec_run(SstExec *x, const SstCase *c, SstResult *r)
     cpu_load_seg_real(cpu, SEG_DS, iv[MOO_DS]);
     cpu_load_seg_real(cpu, SEG_ES, iv[MOO_ES]);
     cpu->eip = iv[MOO_IP];
-    /* The 286 holds FLAGS bits 12-15 at zero in real mode (80286 PRM,
-     * real-address mode FLAGS); the captures' random values there never
-     * reached it, so a 386, which keeps IOPL and NT, gets them cleared. */
+    /* The 286 holds FLAGS bits 12-15 at zero in real mode: every captured
+     * final FLAGS has them clear, and what it pushes (PUSHF, interrupts)
+     * has them clear too, whatever the test loaded.  A 386 keeps IOPL and
+     * NT, so it gets the value the 286 really had. */
     cpu_set_eflags(cpu, iv[MOO_FLAGS] & 0x0FFFu);
     load_ram(x, &t->init_ram);
 

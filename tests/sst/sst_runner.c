@@ -53,6 +53,7 @@ typedef struct Stats {
     uint64_t must_missed; /* failures that matched the 286 where a 386+ must not */
     uint64_t undecoded;
     uint64_t len_mismatch; /* BYTS (less its HLT) is not the decoded length */
+    uint64_t stray_bytes;  /* found by the sweep after the file: it ran again */
     /* What differed, over the failed tests. */
     uint64_t reg[MOO_NREGS];
     uint16_t flag_bits; /* union of differing FLAGS bits */
@@ -194,31 +195,49 @@ static void describe(const SstMeta *meta, const char *file_form, bool split, Sst
 #ifndef SST_PARSE_ONLY
 enum { OUT_PASS, OUT_FAIL, OUT_DIVERGENT };
 
-/* Pass, fail or known divergence; *div is the entry that decided. */
+/* Pass, fail or known divergence; *div is the entry that decided.
+ *
+ * A rule that says a 386+ MUST differ outranks one that says it MAY: when
+ * a MUST rule applies, only a MUST rule can explain the test, and a test
+ * that matches the 286 fails unless one of those rules gives the 286's
+ * result too. */
 static int classify(const SstCase *c, const SstResult *r, int *div, bool *must_missed)
 {
-    *div = -1;
-    *must_missed = false;
+    int must_applies = -1, must_explains = -1, may_explains = -1;
     for (size_t i = 0; i < sst_n_divergences && i < MAX_DIV; i++) {
         SstApplies a = sst_divergences[i].applies(c);
         if (a == SST_DIV_NO)
             continue;
         bool ex = sst_divergences[i].explains(c, r);
-        if (r->pass) {
-            /* Matching the 286 is right only when the 386+ rule gives the
-             * same result here, or the rule is only a possibility. */
-            if (a == SST_DIV_MUST && !ex) {
-                *must_missed = true;
-                *div = (int)i;
-            }
-            continue;
-        }
-        if (ex) {
-            *div = (int)i;
-            return OUT_DIVERGENT;
+        if (a == SST_DIV_MUST) {
+            if (must_applies < 0)
+                must_applies = (int)i;
+            if (ex && must_explains < 0)
+                must_explains = (int)i;
+        } else if (ex && may_explains < 0) {
+            may_explains = (int)i;
         }
     }
-    return (r->pass && !*must_missed) ? OUT_PASS : OUT_FAIL;
+    *must_missed = false;
+    *div = -1;
+    if (r->pass) {
+        if (must_applies >= 0 && must_explains < 0) {
+            *must_missed = true;
+            *div = must_applies;
+            return OUT_FAIL;
+        }
+        return OUT_PASS;
+    }
+    if (must_explains >= 0) {
+        *div = must_explains;
+        return OUT_DIVERGENT;
+    }
+    if (must_applies < 0 && may_explains >= 0) {
+        *div = may_explains;
+        return OUT_DIVERGENT;
+    }
+    *div = must_applies;
+    return OUT_FAIL;
 }
 
 static void count_failure(Stats *s, const SstResult *r)
@@ -315,9 +334,11 @@ static int run_file(const Options *o, const SstMeta *meta, void *exec, const cha
                     s->must_missed++;
                 char hex[128];
                 hex_bytes(&t, hex, sizeof(hex));
-                add_example(s, "#%u %s [%s]:%s%s%s", t.index, t.name, hex, r.detail,
-                            must_missed ? " matches the 286, but a 386+ must differ: " : "",
-                            must_missed ? sst_divergences[div].id : "");
+                const char *why = must_missed ? " matches the 286, but a 386+ must differ: "
+                                  : div >= 0  ? " and does not follow 386+ rule "
+                                              : "";
+                add_example(s, "#%u %s [%s]:%s%s%s", t.index, t.name, hex, r.detail, why,
+                            div >= 0 ? sst_divergences[div].id : "");
             }
             if (dumping) {
                 printf("  Kestrel:");
@@ -513,6 +534,7 @@ int main(int argc, char **argv)
                               sizeof(mnemonic), err, sizeof(err));
                 sst_exec_watch(exec, NULL, 0);
                 s = again;
+                s.stray_bytes = nd;
                 size_t left = sst_exec_sweep(exec, dirty, MAX_DIRTY);
                 if (left) {
                     printf("%-7s stray writes no test accounts for: %zu bytes (first at %05X)\n",
@@ -529,13 +551,28 @@ int main(int argc, char **argv)
         } else {
             printf("%-7s %-8s %llu/%llu", form, mnemonic, (unsigned long long)s.passed,
                    (unsigned long long)s.run);
-            if (s.divergent)
-                printf("  (%llu differ as a 386+ must)", (unsigned long long)s.divergent);
+#ifndef SST_PARSE_ONLY
+            if (s.divergent) {
+                printf("  (%llu differ as a 386+ must:", (unsigned long long)s.divergent);
+                const char *sep = " ";
+                for (size_t i = 0; i < sst_n_divergences && i < MAX_DIV; i++) {
+                    if (s.div[i]) {
+                        printf("%s%s %llu", sep, sst_divergences[i].id,
+                               (unsigned long long)s.div[i]);
+                        sep = ", ";
+                    }
+                }
+                printf(")");
+            }
+#endif
             if (s.failed)
                 printf("  FAILED %llu", (unsigned long long)s.failed);
         }
         if (s.revoked)
             printf("  (%llu revoked)", (unsigned long long)s.revoked);
+        if (s.stray_bytes)
+            printf("  (ran twice to find who wrote %llu stray bytes)",
+                   (unsigned long long)s.stray_bytes);
         if (!info.known && !split)
             printf("  [not in metadata.json]");
         else if (!split && strcmp(info.status, "normal") != 0)
@@ -613,7 +650,7 @@ int main(int argc, char **argv)
         printf("ran %llu of %llu tests from %u files in %.1f s (%.0f tests/s)\n",
                (unsigned long long)total.run, (unsigned long long)total.tests, files_run, secs,
                secs > 0 ? (double)total.run / secs : 0.0);
-        printf("known divergences (a 386+ must differ from the 286):\n");
+        printf("known divergences (where a 386+ must, or by the manuals may, differ from the 286):\n");
         for (size_t i = 0; i < sst_n_divergences && i < MAX_DIV; i++)
             printf("  %-10s %7llu  %s [%s]\n", sst_divergences[i].id,
                    (unsigned long long)total.div[i], sst_divergences[i].what,
