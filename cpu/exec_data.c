@@ -106,8 +106,8 @@ static ALWAYS_INLINE void xchg_ZA_impl(CpuState *c, const Insn *i, unsigned size
 {
     (void)mem;
     uint32_t a = reg_get(c, R_EAX, size);
-    reg_set(c, R_EAX, size, reg_get(c, i->rm, size));
-    reg_set(c, i->rm, size, a);
+    reg_set(c, R_EAX, size, reg_get(c, i->reg, size));
+    reg_set(c, i->reg, size, a);
     NEXT(c, i);
 }
 SPECIALIZE(xchg_ZA)
@@ -230,6 +230,13 @@ SET_ALL(pop_sreg, pop_sreg)
 static ALWAYS_INLINE void pusha_impl(CpuState *c, const Insn *i, unsigned size)
 {
     uint32_t sp = c->regs[R_ESP];
+    /* Real mode: SP of 7, 9, 11, 13 or 15 is #GP before anything is pushed
+     * (SDM vol. 2, PUSHA, real-address mode exceptions). */
+    if (!(c->cr0 & CR0_PE) && !c->stack32 && (sp & 0xFFFF) >= 7 && (sp & 0xFFFF) <= 15 &&
+        (sp & 1))
+        cpu_gp0(c);
+    if ((sp & sp_mask(c)) >= 8 * size)
+        mem_probe_write(c, SEG_SS, (sp - 8 * size) & sp_mask(c), 8 * size);
     for (int r = 0; r < 8; r++)
         mem_write(c, SEG_SS, (sp - (uint32_t)(r + 1) * size) & sp_mask(c),
                   reg_get(c, r, size), size);
@@ -287,9 +294,13 @@ HANDLER(enter)
 }
 SET_ALL(enter, enter)
 
+/* In real mode an EBP outside 0-FFFFh is #GP, not #SS (SDM vol. 2, LEAVE,
+ * real-address mode exceptions). */
 HANDLER(leave)
 {
     uint32_t bp = c->regs[R_EBP] & sp_mask(c);
+    if (!(c->cr0 & CR0_PE) && (uint64_t)bp + i->size - 1 > c->seg[SEG_SS].limit)
+        cpu_gp0(c);
     uint32_t v = mem_read(c, SEG_SS, bp, i->size);
     sp_set(c, bp + i->size);
     reg_set(c, R_EBP, i->size, v);
@@ -547,14 +558,36 @@ HANDLER(fwait)
 }
 SET_ALL(fwait, fwait)
 
-/* x87 escape opcodes: #NM when CR0.EM or TS is set.  There is no FPU yet
- * (CPUID says so): log it and raise #UD. */
+/* Size in bytes of the memory operand of an x87 escape (SDM vol. 1, 8.1 and
+ * the instruction pages): by opcode and ModRM.reg. */
+static unsigned fpu_mem_size(const Insn *i)
+{
+    unsigned env = (i->flags & I_OP32) ? 28 : 14;
+    switch (i->op) {
+    case 0xD8: case 0xDA: return 4;
+    case 0xDC: return 8;
+    case 0xDE: return 2;
+    case 0xD9: return i->reg == 4 || i->reg == 6 ? env : i->reg >= 5 ? 2 : 4;
+    case 0xDB: return i->reg >= 5 ? 10 : 4;
+    case 0xDD: return i->reg == 4 || i->reg == 6 ? env + 80 : i->reg == 7 ? 2 : 8;
+    default: /* DF */ return i->reg == 4 || i->reg == 6 ? 10 : i->reg == 5 || i->reg == 7 ? 8 : 2;
+    }
+}
+
+/* x87 escape opcodes: #NM when CR0.EM or TS is set (SDM vol. 3, table 2-2).
+ * Otherwise Kestrel behaves as a processor with no coprocessor attached
+ * (CPUID reports no FPU): the memory operand is addressed and checked
+ * against its segment limit, and nothing else happens, which is what a
+ * 286 or 386 without a coprocessor does and how FNINIT/FNSTSW probing
+ * finds no FPU.  The x87 itself is the FPU issue's work. */
 HANDLER(fpu_esc)
 {
     if (c->cr0 & (CR0_EM | CR0_TS))
         cpu_raise(c, EXC_NM, 0, false);
-    cpu_log(c, LOG_UNIMP, "x87 instruction %02x at %04x:%08x", i->op, c->seg[SEG_CS].sel,
-            c->eip);
-    cpu_raise_ud(c);
+    if (i->flags & I_MEM)
+        seg_lin_r(c, i->seg, insn_ea(c, i), fpu_mem_size(i));
+    cpu_log(c, LOG_UNIMP, "x87 instruction %02x /%u at %04x:%08x (no FPU)", i->op, i->reg,
+            c->seg[SEG_CS].sel, c->eip);
+    NEXT(c, i);
 }
 SET_ALL(fpu_esc, fpu_esc)

@@ -227,6 +227,11 @@ SstMeta *sst_meta_load(const char *dir, char *err, size_t errlen)
     snprintf(path, sizeof(path), "%s/revocation_list.txt", dir);
     if (load_revocations(m, path, err, errlen) < 0)
         goto fail;
+#ifdef SST_LOCAL_REVOCATIONS
+    /* Bad captures found here, with the reason for each in the file. */
+    if (load_revocations(m, SST_LOCAL_REVOCATIONS, err, errlen) < 0)
+        goto fail;
+#endif
     return m;
 fail:
     sst_meta_free(m);

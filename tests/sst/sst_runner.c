@@ -626,7 +626,7 @@ int main(int argc, char **argv)
     double secs = now() - t0;
 
     if (total.revoked)
-        printf("revoked: %llu tests skipped (hash in revocation_list.txt)\n",
+        printf("revoked: %llu tests skipped (hash in revocation_list.txt or tests/sst/bad_captures.txt)\n",
                (unsigned long long)total.revoked);
     else
         printf("revoked: 0 tests (the revocation list names none of them)\n");
