@@ -122,7 +122,15 @@ static inline void lf_set(CpuState *c, uint32_t kind, unsigned size, uint32_t a,
 /* The six arithmetic flags as EFLAGS bits. */
 uint32_t flags_arith(const CpuState *c);
 /* Carry flag alone (0 or 1). */
-uint32_t flags_cf(const CpuState *c);
+uint32_t flags_cf_slow(const CpuState *c);
+static inline uint32_t flags_cf(const CpuState *c)
+{
+    uint32_t kind = c->lf.op >> 2;
+    /* LF_NONE, LF_INC and LF_DEC keep CF in eflags. */
+    if (kind == LF_NONE || kind == LF_INC || kind == LF_DEC)
+        return c->eflags & FL_CF;
+    return flags_cf_slow(c);
+}
 /* Evaluate condition code cc (the low 4 bits of Jcc/SETcc/CMOVcc). */
 bool flags_cond(const CpuState *c, unsigned cc);
 /* Fold the lazy state into eflags (lf.op becomes LF_NONE). */

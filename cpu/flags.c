@@ -66,7 +66,7 @@ uint32_t flags_arith(const CpuState *c)
     return f;
 }
 
-uint32_t flags_cf(const CpuState *c)
+uint32_t flags_cf_slow(const CpuState *c)
 {
     uint32_t op = c->lf.op;
     uint32_t sh = (8u << (op & 3)) - 1;
@@ -92,6 +92,28 @@ static inline int32_t sext(uint32_t v, unsigned bits)
 bool flags_cond(const CpuState *c, unsigned cc)
 {
     uint32_t op = c->lf.op;
+    if (op != LF_NONE) {
+        /* ZF and SF come from the stored result for every lazy kind. */
+        unsigned bits = 8u << (op & 3);
+        if ((cc >> 1) == 2)
+            return (c->lf.res == 0) ^ (cc & 1);
+        if ((cc >> 1) == 4)
+            return ((c->lf.res >> (bits - 1)) & 1) ^ (cc & 1);
+        if ((op >> 2) == LF_LOGIC) {
+            /* CF = OF = 0 after AND/OR/XOR/TEST. */
+            bool sf = (c->lf.res >> (bits - 1)) & 1;
+            bool zf = c->lf.res == 0;
+            bool r;
+            switch (cc >> 1) {
+            case 0: case 1: r = false; break; /* O, B */
+            case 3: r = zf; break;            /* BE */
+            case 6: r = sf; break;            /* L */
+            case 7: r = zf || sf; break;      /* LE */
+            default: goto general;            /* P */
+            }
+            return r ^ (cc & 1);
+        }
+    }
     /* After CMP/SUB the unsigned and signed relations come straight from the
      * operands, the common case before a conditional jump. */
     if ((op >> 2) == LF_SUB) {

@@ -114,9 +114,8 @@ void cpu_set_flat32(CpuState *c)
  * #GP(sel) when the selector is outside the table. */
 static void desc_read(CpuState *c, uint16_t sel, uint32_t d[2])
 {
-    const DescTable *t = (sel & 4) ? (const DescTable *)&c->ldtr.base : &c->gdtr;
-    uint32_t base = (sel & 4) ? c->ldtr.base : t->base;
-    uint32_t limit = (sel & 4) ? c->ldtr.limit : t->limit;
+    uint32_t base = (sel & 4) ? c->ldtr.base : c->gdtr.base;
+    uint32_t limit = (sel & 4) ? c->ldtr.limit : c->gdtr.limit;
     uint32_t off = sel & ~7u;
     if ((sel & 4) && (c->ldtr.sel & 0xFFFC) == 0)
         cpu_raise(c, EXC_GP, sel & 0xFFFC, true);
