@@ -70,6 +70,11 @@ static void cc_flush(CpuState *c)
     c->stop_block = true;
 }
 
+void cpu_flush_code(CpuState *c)
+{
+    cc_flush(c);
+}
+
 static void cc_invalidate_page(CpuState *c, uint32_t pfn)
 {
     CodeCache *cc = c->cc;
@@ -115,8 +120,8 @@ static Block *cc_lookup(CpuState *c, uint64_t key)
 /* Decode a block starting at `eip` from `avail` bytes at host address `p`.
  * Returns NULL when not even the first instruction fits (it crosses the
  * page or the CS limit). */
-static Block *cc_translate(CpuState *c, uint64_t key, uint64_t phys, const uint8_t *p,
-                           uint32_t avail)
+static Block *cc_translate(CpuState *c, uint64_t key, uint64_t phys, uint32_t lin,
+                           const uint8_t *p, uint32_t avail)
 {
     CodeCache *cc = c->cc;
     size_t need = sizeof(Block) + BLOCK_MAX_INSNS * sizeof(Insn);
@@ -126,6 +131,9 @@ static Block *cc_translate(CpuState *c, uint64_t key, uint64_t phys, const uint8
     uint32_t off = 0;
     int n = 0;
     while (n < BLOCK_MAX_INSNS) {
+        /* A debugger breakpoint always starts a block (see debug.c). */
+        if (n > 0 && c->n_breakpoints && debug_breakpoint_at(c, lin + off))
+            break;
         Insn *i = &b->insns[n];
         int r = decode_bytes(p + off, (int)(avail - off), c->code32, i);
         if (r == DECODE_SHORT)
@@ -175,7 +183,7 @@ static Block *cc_get(CpuState *c)
         uint32_t avail = 0x1000 - (lin & 0xFFF);
         if ((uint64_t)cs->limit - eip + 1 < avail)
             avail = cs->limit - eip + 1;
-        b = cc_translate(c, key, phys, (const uint8_t *)(e->addend + lin), avail);
+        b = cc_translate(c, key, phys, lin, (const uint8_t *)(e->addend + lin), avail);
         if (!b)
             return NULL;
     }
@@ -385,6 +393,9 @@ CpuExit cpu_run(CpuState *c, uint64_t max_insns)
 {
     uint64_t target = c->icount + max_insns;
     volatile int first_exc = -1;
+    /* Resuming from a breakpoint stop runs the instruction at it once. */
+    volatile bool skip_bp = c->debug_resume;
+    c->debug_resume = false;
     c->exit_request = false;
     if (setjmp(c->jmp)) {
         /* An exception unwound to here; EIP is at the faulting instruction. */
@@ -405,6 +416,14 @@ CpuExit cpu_run(CpuState *c, uint64_t max_insns)
             continue;
         if (c->halted)
             return CPU_EXIT_HALT;
+        if (unlikely(c->n_breakpoints)) {
+            uint32_t lin = c->seg[SEG_CS].base + c->eip;
+            if (!skip_bp && debug_breakpoint_at(c, lin)) {
+                c->debug_hit = (CpuDebugHit){.breakpoint = true, .addr = lin};
+                return CPU_EXIT_DEBUG;
+            }
+            skip_bp = false;
+        }
         if (c->eflags & FL_TF) {
             /* Single-step trap after each instruction (SDM vol. 3, 17.3.1.4). */
             c->blk_start = c->cur_insn = NULL;
@@ -417,6 +436,10 @@ CpuExit cpu_run(CpuState *c, uint64_t max_insns)
             run_block(c, b, target - c->icount);
         else
             exec_one_uncached(c);
+        if (unlikely(c->debug_pending)) {
+            c->debug_pending = false;
+            return CPU_EXIT_DEBUG;
+        }
     }
     return CPU_EXIT_BUDGET;
 }
@@ -433,6 +456,10 @@ CpuExit cpu_step(CpuState *c)
     if (c->halted)
         return CPU_EXIT_HALT;
     exec_one_uncached(c);
+    if (c->debug_pending) {
+        c->debug_pending = false;
+        return CPU_EXIT_DEBUG;
+    }
     return CPU_EXIT_BUDGET;
 }
 

@@ -48,6 +48,19 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_NONE = 7 };
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u
 
+/* CR4 bits (SDM vol. 3, 2.5). */
+#define CR4_VME 0x001u
+#define CR4_PVI 0x002u
+#define CR4_TSD 0x004u
+#define CR4_DE 0x008u
+#define CR4_PSE 0x010u
+#define CR4_PAE 0x020u
+#define CR4_MCE 0x040u
+#define CR4_PGE 0x080u
+#define CR4_PCE 0x100u
+#define CR4_OSFXSR 0x200u
+#define CR4_OSXMMEXCPT 0x400u
+
 /* Exception vectors. */
 enum {
     EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
@@ -108,7 +121,22 @@ typedef enum CpuExit {
     CPU_EXIT_REQUEST,      /* cpu_request_exit() was called */
     CPU_EXIT_SHUTDOWN,     /* triple fault */
     CPU_EXIT_EXCEPTION,    /* an exception was reported, not delivered (see trap_exceptions) */
+    CPU_EXIT_DEBUG,        /* a debugger breakpoint or watchpoint was hit (see debug_hit) */
 } CpuExit;
+
+/* Debugger breakpoints and watchpoints on linear addresses (cpu/debug.c). */
+#define CPU_MAX_BREAKPOINTS 64
+#define CPU_MAX_WATCHPOINTS 16
+enum { WATCH_WRITE = 1, WATCH_READ = 2, WATCH_ACCESS = 3 };
+typedef struct CpuWatch {
+    uint32_t lin, len;
+    int kind; /* WATCH_* */
+} CpuWatch;
+typedef struct CpuDebugHit {
+    bool breakpoint;  /* stopped before the instruction at a breakpoint */
+    int watch_kind;   /* WATCH_* of the access that hit, 0 for a breakpoint */
+    uint32_t addr;    /* breakpoint or accessed address */
+} CpuDebugHit;
 
 typedef struct CpuState CpuState;
 
@@ -161,6 +189,15 @@ struct CpuState {
     int exc_nesting;
     jmp_buf jmp;
 
+    /* Debugger (cpu/debug.c). */
+    uint32_t breakpoints[CPU_MAX_BREAKPOINTS];
+    int n_breakpoints;
+    CpuWatch watches[CPU_MAX_WATCHPOINTS];
+    int n_watches;
+    bool debug_pending;    /* a watchpoint hit: stop after this instruction */
+    bool debug_resume;     /* ignore a breakpoint at the current EIP once */
+    CpuDebugHit debug_hit;
+
     /* Logging (unimp / guest_error); a NULL sink discards. */
     void (*log)(void *opaque, int category, const char *msg);
     void *log_opaque;
@@ -207,6 +244,17 @@ void cpu_invalidate_code(CpuState *c, uint64_t phys, uint64_t len);
  * false where the address is not mapped (never faults the guest). */
 bool cpu_read_virt(CpuState *c, uint32_t lin, void *dst, uint32_t len);
 bool cpu_write_virt(CpuState *c, uint32_t lin, const void *src, uint32_t len);
+
+/* Debugger breakpoints (instruction, linear address) and watchpoints
+ * (data, linear range).  Return false when the table is full or the entry
+ * is absent.  Inserting or removing drops decoded code and the TLB so that
+ * both take effect at once. */
+bool cpu_breakpoint_insert(CpuState *c, uint32_t lin);
+bool cpu_breakpoint_remove(CpuState *c, uint32_t lin);
+bool cpu_watch_insert(CpuState *c, uint32_t lin, uint32_t len, int kind);
+bool cpu_watch_remove(CpuState *c, uint32_t lin, uint32_t len, int kind);
+/* Drop every decoded block. */
+void cpu_flush_code(CpuState *c);
 
 /* CPUID as the guest sees it. */
 void cpu_cpuid(CpuState *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);

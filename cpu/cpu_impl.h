@@ -343,6 +343,11 @@ void io_check(CpuState *c, uint16_t port, unsigned size);
 /* Guest-visible time stamp counter. */
 uint64_t cpu_tsc(const CpuState *c);
 
+/* Debugger hooks (debug.c). */
+bool debug_breakpoint_at(const CpuState *c, uint32_t lin);
+bool debug_page_watched(const CpuState *c, uint32_t lin);
+void debug_watch_access(CpuState *c, uint32_t lin, unsigned size, int acc);
+
 /* Mark the page holding phys as containing decoded code. */
 void tlb_protect_code_page(CpuState *c, uint64_t phys);
 

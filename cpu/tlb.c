@@ -50,6 +50,9 @@ static TlbEntry *tlb_fill(CpuState *c, uint32_t lin, int acc, uint64_t *phys_out
 {
     uint64_t phys = translate(c, lin, acc);
     *phys_out = phys;
+    /* Watched pages stay out of the TLB for data so every access is seen. */
+    if (unlikely(c->n_watches) && acc != ACC_X && debug_page_watched(c, lin))
+        return NULL;
     uint64_t page = phys & ~0xFFFull;
     uint64_t avail = 0;
     uint8_t *host = bus_host_ptr(c->bus, page, acc == ACC_W, &avail);
@@ -78,6 +81,8 @@ static TlbEntry *tlb_fill(CpuState *c, uint32_t lin, int acc, uint64_t *phys_out
 
 uint32_t lin_read_slow(CpuState *c, uint32_t lin, unsigned size, int acc)
 {
+    if (unlikely(c->n_watches))
+        debug_watch_access(c, lin, size, acc);
     if ((lin & 0xFFF) + size > 0x1000) {
         /* Crosses a page: each byte through its own translation. */
         uint32_t v = 0;
@@ -96,6 +101,8 @@ uint32_t lin_read_slow(CpuState *c, uint32_t lin, unsigned size, int acc)
 
 void lin_write_slow(CpuState *c, uint32_t lin, uint32_t v, unsigned size)
 {
+    if (unlikely(c->n_watches))
+        debug_watch_access(c, lin, size, ACC_W);
     if ((lin & 0xFFF) + size > 0x1000) {
         /* Check both pages before writing anything so that a fault on the
          * second page leaves memory unchanged. */
