@@ -1,0 +1,276 @@
+/* kestrel: the command line.  Option spellings follow QEMU's where they
+ * exist, so that a QEMU command line for the same guest mostly works. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontends/gdbstub.h"
+#include "machine/machine.h"
+
+static Machine *g_machine;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_machine)
+        machine_request_stop(g_machine);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: kestrel [options]\n"
+          "  -m SIZE              guest RAM (default 256M; suffixes K, M, G)\n"
+          "  -kernel FILE         boot a Multiboot kernel\n"
+          "  -initrd FILE[,FILE]  Multiboot modules\n"
+          "  -append STRING       kernel command line\n"
+          "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
+          "                       writing V to the port exits with status (V<<1)|1\n"
+          "  -debugcon stdio|null|file:PATH\n"
+          "                       port 0xE9 debug console output\n"
+          "  -serial stdio|null|file:PATH   (accepted; the UART comes with the PC machine)\n"
+          "  -nographic           no display (the only mode so far)\n"
+          "  -no-reboot           exit instead of resetting the machine\n"
+          "  -d unimp,guest_errors   log categories\n"
+          "  -D FILE              write the log to FILE\n"
+          "  -gdb tcp::PORT       wait for a gdb connection on PORT (loopback)\n"
+          "  -s                   shorthand for -gdb tcp::1234\n"
+          "  -S                   do not start the CPU until gdb says so\n"
+          "  -h, --help           this text\n",
+          f);
+}
+
+static _Noreturn void die(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "kestrel: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static uint64_t parse_size(const char *s)
+{
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s)
+        die("invalid memory size '%s'", s);
+    unsigned long long mul = 1ull << 20; /* QEMU: a bare number is MiB */
+    if (*end == 'K' || *end == 'k')
+        mul = 1ull << 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        mul = 1ull << 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        mul = 1ull << 30, end++;
+    if (*end || v == 0 || v > (1ull << 40) / mul)
+        die("invalid memory size '%s'", s);
+    return v * mul;
+}
+
+static FILE *open_chardev(const char *spec, const char *what)
+{
+    if (strcmp(spec, "stdio") == 0)
+        return stdout;
+    if (strcmp(spec, "null") == 0 || strcmp(spec, "none") == 0)
+        return NULL;
+    if (strncmp(spec, "file:", 5) == 0) {
+        FILE *f = fopen(spec + 5, "w");
+        if (!f)
+            die("cannot open '%s'", spec + 5);
+        return f;
+    }
+    (void)what;
+    die("unsupported character device '%s'", spec);
+}
+
+static unsigned parse_log(const char *s)
+{
+    unsigned mask = 0;
+    char buf[256];
+    if (strlen(s) >= sizeof buf)
+        die("invalid -d list '%s'", s);
+    strcpy(buf, s);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (strcmp(tok, "unimp") == 0)
+            mask |= LOG_UNIMP;
+        else if (strcmp(tok, "guest_errors") == 0)
+            mask |= LOG_GUEST_ERROR;
+        else
+            die("unknown log category '%s' (known: unimp, guest_errors)", tok);
+    }
+    return mask;
+}
+
+static long parse_num(const char *s, const char *what)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 0);
+    if (errno || end == s || *end)
+        die(what, s);
+    return v;
+}
+
+static void parse_device(const char *spec, MachineConfig *cfg)
+{
+    char buf[256];
+    if (strlen(spec) >= sizeof buf)
+        die("invalid -device '%s'", spec);
+    strcpy(buf, spec);
+    char *tok = strtok(buf, ",");
+    if (!tok || strcmp(tok, "isa-debug-exit") != 0)
+        die("unsupported device '%s'", spec);
+    cfg->debug_exit = true;
+    while ((tok = strtok(NULL, ","))) {
+        if (strncmp(tok, "iobase=", 7) == 0) {
+            long v = parse_num(tok + 7, "invalid iobase '%s'");
+            if (v < 0 || v > 0xFFFF)
+                die("invalid iobase '%s'", tok + 7);
+            cfg->debug_exit_port = (uint16_t)v;
+        } else if (strncmp(tok, "iosize=", 7) == 0) {
+            long v = parse_num(tok + 7, "invalid iosize '%s'");
+            if (v != 1 && v != 2 && v != 4)
+                die("invalid iosize '%s' (1, 2 or 4)", tok + 7);
+            cfg->debug_exit_size = (uint16_t)v;
+        } else {
+            die("unknown isa-debug-exit property '%s'", tok);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    MachineConfig cfg = {
+        .ram_size = 256ull << 20,
+        .debug_exit_port = 0xF4,
+        .debug_exit_size = 4,
+    };
+    int gdb_port = -1;
+    bool start_paused = false;
+    const char *log_path = NULL;
+
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k];
+        /* QEMU accepts --opt as -opt. */
+        if (a[0] == '-' && a[1] == '-')
+            a++;
+        const char *next = k + 1 < argc ? argv[k + 1] : NULL;
+#define NEED_ARG()                                                                         \
+    do {                                                                                   \
+        if (!next)                                                                         \
+            die("option '%s' needs an argument", a);                                       \
+        k++;                                                                               \
+    } while (0)
+        if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "-m") == 0) {
+            NEED_ARG();
+            cfg.ram_size = parse_size(next);
+        } else if (strcmp(a, "-kernel") == 0) {
+            NEED_ARG();
+            cfg.kernel = next;
+        } else if (strcmp(a, "-initrd") == 0) {
+            NEED_ARG();
+            cfg.initrd = next;
+        } else if (strcmp(a, "-append") == 0) {
+            NEED_ARG();
+            cfg.append = next;
+        } else if (strcmp(a, "-device") == 0) {
+            NEED_ARG();
+            parse_device(next, &cfg);
+        } else if (strcmp(a, "-debugcon") == 0) {
+            NEED_ARG();
+            cfg.debugcon = open_chardev(next, "debugcon");
+        } else if (strcmp(a, "-serial") == 0) {
+            NEED_ARG();
+            if (strcmp(next, "stdio") && strcmp(next, "null") && strcmp(next, "none") &&
+                strncmp(next, "file:", 5))
+                die("unsupported -serial '%s'", next);
+        } else if (strcmp(a, "-nographic") == 0 || strcmp(a, "-display") == 0) {
+            if (strcmp(a, "-display") == 0) {
+                NEED_ARG();
+                if (strcmp(next, "none"))
+                    die("unsupported -display '%s' (only none)", next);
+            }
+        } else if (strcmp(a, "-no-reboot") == 0) {
+            cfg.no_reboot = true;
+        } else if (strcmp(a, "-d") == 0) {
+            NEED_ARG();
+            cfg.log_mask |= parse_log(next);
+        } else if (strcmp(a, "-D") == 0) {
+            NEED_ARG();
+            log_path = next;
+        } else if (strcmp(a, "-gdb") == 0) {
+            NEED_ARG();
+            if (strncmp(next, "tcp::", 5) != 0)
+                die("unsupported -gdb '%s' (use tcp::PORT)", next);
+            long p = parse_num(next + 5, "invalid gdb port '%s'");
+            if (p <= 0 || p > 65535)
+                die("invalid gdb port '%s'", next + 5);
+            gdb_port = (int)p;
+        } else if (strcmp(a, "-s") == 0) {
+            gdb_port = 1234;
+        } else if (strcmp(a, "-S") == 0) {
+            start_paused = true;
+        } else {
+            die("unknown option '%s' (try -help)", argv[k]);
+        }
+#undef NEED_ARG
+    }
+    if (log_path) {
+        cfg.log_file = fopen(log_path, "w");
+        if (!cfg.log_file)
+            die("cannot open log file '%s'", log_path);
+    }
+    if (!cfg.kernel)
+        die("%s", "no guest to run: give -kernel FILE (firmware boot comes with the PC machine)");
+
+    char err[512];
+    Machine *m = machine_create(&cfg, err, sizeof err);
+    if (!m)
+        die("%s", err);
+    g_machine = m;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int status;
+    if (gdb_port >= 0) {
+        status = gdbstub_run(m, gdb_port, start_paused);
+    } else {
+        if (start_paused)
+            die("%s", "-S needs a debugger: add -s or -gdb tcp::PORT");
+        status = 0;
+        for (;;) {
+            MachineStop s = machine_run(m, 0);
+            if (s == MACHINE_EXIT) {
+                status = m->exit_code;
+                break;
+            }
+            if (s == MACHINE_SHUTDOWN) {
+                status = 0;
+                break;
+            }
+            if (s == MACHINE_HALTED) {
+                fprintf(stderr, "kestrel: the guest halted with nothing left to wake it\n");
+                status = 0;
+                break;
+            }
+            if (s == MACHINE_STOP_REQUEST) {
+                fprintf(stderr, "kestrel: interrupted\n");
+                status = 130;
+                break;
+            }
+        }
+    }
+    if (cfg.debugcon)
+        fflush(cfg.debugcon);
+    machine_destroy(m);
+    if (cfg.log_file)
+        fclose(cfg.log_file);
+    return status;
+}

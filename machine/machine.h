@@ -1,0 +1,69 @@
+/* The PC machine: the public API frontends drive.
+ *
+ * A Machine owns the RAM, the buses, the CPU and the devices.  Frontends
+ * (the command line, the GDB stub, later the SDL window and monitor) call
+ * only what is declared here and in cpu/cpu.h. */
+#ifndef KESTREL_MACHINE_H
+#define KESTREL_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "machine/bus.h"
+
+typedef struct MachineConfig {
+    uint64_t ram_size;       /* bytes */
+    const char *kernel;      /* -kernel: Multiboot image (bzImage with the PC-machine work) */
+    const char *initrd;      /* -initrd: Multiboot modules, comma-separated */
+    const char *append;      /* -append: command line */
+    bool debug_exit;         /* -device isa-debug-exit */
+    uint16_t debug_exit_port;
+    uint16_t debug_exit_size;
+    FILE *debugcon;          /* port 0xE9 output; NULL discards */
+    bool no_reboot;          /* -no-reboot: a reset ends the run instead */
+    unsigned log_mask;       /* LOG_GUEST_ERROR | LOG_UNIMP */
+    FILE *log_file;          /* where logs go (stderr by default) */
+} MachineConfig;
+
+typedef enum MachineStop {
+    MACHINE_BUDGET,   /* the instruction budget ran out (keep going) */
+    MACHINE_EXIT,     /* the guest asked to exit: see exit_code */
+    MACHINE_SHUTDOWN, /* reset or power-off with no_reboot: the run is over */
+    MACHINE_HALTED,   /* HLT and nothing can ever wake the CPU */
+    MACHINE_DEBUG,    /* a debugger breakpoint, watchpoint or step completed */
+    MACHINE_STOP_REQUEST, /* machine_request_stop() */
+} MachineStop;
+
+typedef struct Machine {
+    MachineConfig cfg;
+    Bus bus;
+    CpuState *cpu;
+    uint8_t *ram;
+    uint64_t ram_size;
+    int exit_code;        /* valid after MACHINE_EXIT */
+    bool exit_pending;
+    bool reset_pending;
+    volatile int stop_request;
+    uint64_t post_code;   /* last byte written to port 0x80 */
+    uint8_t rcr;          /* reset control register, port 0xCF9 */
+} Machine;
+
+/* Build the machine and load the kernel; on failure returns NULL with a
+ * one-line reason in err. */
+Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen);
+void machine_destroy(Machine *m);
+
+/* Reset the board and boot again (reload the kernel). */
+int machine_reset(Machine *m, char *err, size_t errlen);
+
+/* Run up to max_insns guest instructions (0: no limit) and say why it
+ * stopped. */
+MachineStop machine_run(Machine *m, uint64_t max_insns);
+/* Execute exactly one instruction (the debugger's step). */
+MachineStop machine_step(Machine *m);
+/* Ask a running machine_run to return soon (async-signal-safe). */
+void machine_request_stop(Machine *m);
+
+#endif

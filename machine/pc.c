@@ -1,0 +1,332 @@
+/* The PC board: RAM, the port map, the reset and A20 logic, and kernel
+ * loading.  Every device, port range and ROM window is wired in
+ * pc_wire() below, which reads like the schematic.
+ *
+ * So far the board holds the CPU, RAM and the simple ISA debug ports
+ * (POST code 0x80, debug console 0xE9, isa-debug-exit, port 0x92 and 0xCF9
+ * reset control); the interrupt controllers, timers and the rest come with
+ * the PC-machine work. */
+#include "machine/machine.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bios/multiboot.h"
+
+#define LOW_RAM_END 0xA0000u
+#define SLICE 1000000u /* instructions between checks for stop requests */
+
+/* ---- Small ISA ports ---------------------------------------------------- */
+
+/* Port 0x80: POST codes, kept for the monitor and the debugger. */
+static void post_write(void *s, uint32_t off, uint32_t v, unsigned size)
+{
+    (void)off;
+    (void)size;
+    ((Machine *)s)->post_code = v & 0xFF;
+}
+static uint32_t post_read(void *s, uint32_t off, unsigned size)
+{
+    (void)off;
+    (void)size;
+    return (uint32_t)((Machine *)s)->post_code;
+}
+static const BusOps post_ops = {post_read, post_write, 1, 1};
+
+/* Port 0xE9: the Bochs/QEMU debug console; reads identify it with 0xE9. */
+static void debugcon_write(void *s, uint32_t off, uint32_t v, unsigned size)
+{
+    (void)off;
+    (void)size;
+    Machine *m = s;
+    if (m->cfg.debugcon) {
+        fputc((int)(v & 0xFF), m->cfg.debugcon);
+        if ((v & 0xFF) == '\n')
+            fflush(m->cfg.debugcon);
+    }
+}
+static uint32_t debugcon_read(void *s, uint32_t off, unsigned size)
+{
+    (void)s;
+    (void)off;
+    (void)size;
+    return 0xE9;
+}
+static const BusOps debugcon_ops = {debugcon_read, debugcon_write, 1, 1};
+
+/* isa-debug-exit: writing V ends the run with status (V << 1) | 1, as
+ * QEMU's device does. */
+static void debug_exit_write(void *s, uint32_t off, uint32_t v, unsigned size)
+{
+    (void)off;
+    Machine *m = s;
+    v &= 0xFFFFFFFFu >> (32 - 8 * size);
+    m->exit_code = (int)((v << 1) | 1);
+    m->exit_pending = true;
+    cpu_request_exit(m->cpu);
+}
+static const BusOps debug_exit_ops = {NULL, debug_exit_write, 1, 4};
+
+/* Port 0x92 (system control port A): bit 1 gates A20, bit 0 pulses reset. */
+static uint32_t port92_read(void *s, uint32_t off, unsigned size)
+{
+    (void)off;
+    (void)size;
+    Machine *m = s;
+    return m->cpu->a20_mask == ~0ull ? 0x02 : 0x00;
+}
+static void port92_write(void *s, uint32_t off, uint32_t v, unsigned size)
+{
+    (void)off;
+    (void)size;
+    Machine *m = s;
+    cpu_set_a20(m->cpu, v & 0x02);
+    if (v & 0x01) {
+        m->reset_pending = true;
+        cpu_request_exit(m->cpu);
+    }
+}
+static const BusOps port92_ops = {port92_read, port92_write, 1, 1};
+
+/* Port 0xCF9 (PIIX3 reset control): writing bit 2 resets. */
+static uint32_t rcr_read(void *s, uint32_t off, unsigned size)
+{
+    (void)off;
+    (void)size;
+    return ((Machine *)s)->rcr;
+}
+static void rcr_write(void *s, uint32_t off, uint32_t v, unsigned size)
+{
+    (void)off;
+    (void)size;
+    Machine *m = s;
+    m->rcr = v & 0x0A;
+    if (v & 0x04) {
+        m->reset_pending = true;
+        cpu_request_exit(m->cpu);
+    }
+}
+static const BusOps rcr_ops = {rcr_read, rcr_write, 1, 1};
+
+/* ---- Logging ------------------------------------------------------------ */
+
+static void machine_log(void *opaque, int category, const char *msg)
+{
+    Machine *m = opaque;
+    FILE *f = m->cfg.log_file ? m->cfg.log_file : stderr;
+    fprintf(f, "%s: %s\n", category == LOG_UNIMP ? "unimp" : "guest_error", msg);
+}
+
+/* ---- Wiring --------------------------------------------------------------- */
+
+static int pc_wire(Machine *m)
+{
+    Bus *b = &m->bus;
+    uint64_t ram = m->ram_size;
+    int r = 0;
+    /* Conventional memory, then extended memory above 1 MiB; the
+     * 640 KiB-1 MiB window is left for VGA and ROMs. */
+    r |= bus_map_ram(b, 0, ram < LOW_RAM_END ? ram : LOW_RAM_END, m->ram, 0);
+    if (ram > 0x100000)
+        r |= bus_map_ram(b, 0x100000, ram - 0x100000, m->ram + 0x100000, 0);
+    r |= bus_map_ports(b, 0x80, 1, &post_ops, m);
+    r |= bus_map_ports(b, 0x92, 1, &port92_ops, m);
+    r |= bus_map_ports(b, 0xE9, 1, &debugcon_ops, m);
+    r |= bus_map_ports(b, 0xCF9, 1, &rcr_ops, m);
+    if (m->cfg.debug_exit)
+        r |= bus_map_ports(b, m->cfg.debug_exit_port, m->cfg.debug_exit_size, &debug_exit_ops,
+                           m);
+    return r ? -1 : 0;
+}
+
+static uint8_t *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open kernel '%s'", path);
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        snprintf(err, errlen, "cannot read kernel '%s'", path);
+        return NULL;
+    }
+    long n = ftell(f);
+    rewind(f);
+    if (n <= 0 || n > (1l << 30)) {
+        fclose(f);
+        snprintf(err, errlen, "kernel '%s' is empty or too large", path);
+        return NULL;
+    }
+    uint8_t *buf = malloc((size_t)n);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        fclose(f);
+        snprintf(err, errlen, "cannot read kernel '%s'", path);
+        return NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static int load_kernel(Machine *m, char *err, size_t errlen)
+{
+    if (!m->cfg.kernel) {
+        snprintf(err, errlen, "no -kernel given (firmware boot is not implemented yet)");
+        return -1;
+    }
+    size_t len;
+    uint8_t *img = slurp(m->cfg.kernel, &len, err, errlen);
+    if (!img)
+        return -1;
+    int r = -1;
+    if (multiboot_detect(img, len)) {
+        MultibootBoot mb;
+        if (multiboot_load(&m->bus, m->ram_size, img, len, m->cfg.append, m->cfg.initrd, &mb,
+                           err, errlen) == 0) {
+            /* Machine state of SPEC 3.2: 32-bit flat protected mode, A20 on,
+             * paging and interrupts off, EAX = magic, EBX = information. */
+            CpuState *c = m->cpu;
+            cpu_set_a20(c, true);
+            cpu_set_flat32(c);
+            c->eflags &= ~(FL_IF | FL_VM);
+            c->regs[R_EAX] = 0x2BADB002u;
+            c->regs[R_EBX] = mb.mbi;
+            c->eip = mb.entry;
+            r = 0;
+        }
+    } else {
+        snprintf(err, errlen, "kernel '%s' is not a Multiboot image (Linux bzImage boot is not "
+                              "implemented yet)",
+                 m->cfg.kernel);
+    }
+    free(img);
+    return r;
+}
+
+int machine_reset(Machine *m, char *err, size_t errlen)
+{
+    memset(m->ram, 0, m->ram_size);
+    cpu_reset(m->cpu);
+    cpu_flush_code(m->cpu);
+    m->exit_pending = m->reset_pending = false;
+    return load_kernel(m, err, errlen);
+}
+
+Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
+{
+    Machine *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->cfg = *cfg;
+    m->ram_size = cfg->ram_size;
+    if (m->ram_size < (1u << 20) || m->ram_size > 0xE0000000ull) {
+        snprintf(err, errlen, "RAM size must be between 1 MiB and 3.5 GiB");
+        free(m);
+        return NULL;
+    }
+    m->ram = calloc(1, m->ram_size);
+    if (!m->ram || bus_init(&m->bus) != 0) {
+        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM",
+                 (unsigned long long)(m->ram_size >> 20));
+        machine_destroy(m);
+        return NULL;
+    }
+    m->cpu = cpu_new(&m->bus);
+    if (!m->cpu || pc_wire(m) != 0) {
+        snprintf(err, errlen, "cannot set up the machine");
+        machine_destroy(m);
+        return NULL;
+    }
+    m->cpu->log = machine_log;
+    m->cpu->log_opaque = m;
+    m->cpu->log_mask = cfg->log_mask;
+    if (machine_reset(m, err, errlen) != 0) {
+        machine_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+void machine_destroy(Machine *m)
+{
+    if (!m)
+        return;
+    cpu_free(m->cpu);
+    bus_destroy(&m->bus);
+    free(m->ram);
+    free(m);
+}
+
+void machine_request_stop(Machine *m)
+{
+    m->stop_request = 1;
+    if (m->cpu)
+        cpu_request_exit(m->cpu);
+}
+
+/* What a CPU exit means for the board. */
+static MachineStop machine_after(Machine *m, CpuExit r, bool *again)
+{
+    *again = false;
+    if (m->exit_pending) {
+        m->exit_pending = false;
+        return MACHINE_EXIT;
+    }
+    if (r == CPU_EXIT_SHUTDOWN || m->reset_pending) {
+        /* A triple fault or a reset request resets the PC; -no-reboot makes
+         * it the end of the run, as with QEMU. */
+        if (m->cfg.no_reboot)
+            return MACHINE_SHUTDOWN;
+        char err[256];
+        if (machine_reset(m, err, sizeof err) != 0) {
+            fprintf(stderr, "kestrel: reset failed: %s\n", err);
+            return MACHINE_SHUTDOWN;
+        }
+        *again = true;
+        return MACHINE_BUDGET;
+    }
+    if (m->stop_request) {
+        m->stop_request = 0;
+        return MACHINE_STOP_REQUEST;
+    }
+    switch (r) {
+    case CPU_EXIT_DEBUG: return MACHINE_DEBUG;
+    case CPU_EXIT_HALT:
+        /* Nothing on this board can raise an interrupt yet. */
+        return MACHINE_HALTED;
+    default: *again = true; return MACHINE_BUDGET;
+    }
+}
+
+MachineStop machine_run(Machine *m, uint64_t max_insns)
+{
+    uint64_t start = m->cpu->icount;
+    for (;;) {
+        uint64_t slice = SLICE;
+        if (max_insns) {
+            uint64_t done = m->cpu->icount - start;
+            if (done >= max_insns)
+                return MACHINE_BUDGET;
+            if (max_insns - done < slice)
+                slice = max_insns - done;
+        }
+        CpuExit r = cpu_run(m->cpu, slice);
+        bool again;
+        MachineStop s = machine_after(m, r, &again);
+        if (!again)
+            return s;
+    }
+}
+
+MachineStop machine_step(Machine *m)
+{
+    CpuExit r = cpu_step(m->cpu);
+    bool again;
+    MachineStop s = machine_after(m, r, &again);
+    return again ? MACHINE_DEBUG : s;
+}
