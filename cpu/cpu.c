@@ -311,7 +311,7 @@ void cpu_interrupt(CpuState *c, int vector, int code, bool has_code, bool soft,
 /* Called with an exception raised by the instruction at c->eip (EIP still
  * points at it).  Implements the double-fault rules of SDM vol. 3, table
  * 6-5; a fault while delivering #DF shuts the processor down. */
-static CpuExit handle_exception(CpuState *c, int first)
+static CpuExit handle_exception(CpuState *c, int first, volatile int *delivering)
 {
     int v = c->exc_vector;
     if (c->trap_exceptions)
@@ -328,6 +328,7 @@ static CpuExit handle_exception(CpuState *c, int first)
         }
     }
     bool pm = c->cr0 & CR0_PE;
+    *delivering = v; /* a fault during delivery is judged against this one */
     cpu_interrupt(c, v, c->exc_code, pm && c->exc_has_code, false, 0);
     return CPU_EXIT_BUDGET;
 }
@@ -400,9 +401,7 @@ CpuExit cpu_run(CpuState *c, uint64_t max_insns)
     if (setjmp(c->jmp)) {
         /* An exception unwound to here; EIP is at the faulting instruction. */
         c->icount += (uint64_t)(c->cur_insn - c->blk_start);
-        int prev = first_exc;
-        first_exc = c->exc_vector;
-        CpuExit r = handle_exception(c, prev);
+        CpuExit r = handle_exception(c, first_exc, &first_exc);
         if (r != CPU_EXIT_BUDGET)
             return r;
         first_exc = -1;
@@ -448,10 +447,7 @@ CpuExit cpu_step(CpuState *c)
 {
     volatile int first_exc = -1;
     if (setjmp(c->jmp)) {
-        int prev = first_exc;
-        first_exc = c->exc_vector;
-        CpuExit r = handle_exception(c, prev);
-        return r;
+        return handle_exception(c, first_exc, &first_exc);
     }
     if (c->halted)
         return CPU_EXIT_HALT;

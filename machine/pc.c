@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bios/linux.h"
 #include "bios/multiboot.h"
 
 #define LOW_RAM_END 0xA0000u
@@ -144,31 +145,66 @@ static uint8_t *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "cannot open kernel '%s'", path);
+        snprintf(err, errlen, "cannot open '%s'", path);
         return NULL;
     }
     if (fseek(f, 0, SEEK_END) != 0) {
         fclose(f);
-        snprintf(err, errlen, "cannot read kernel '%s'", path);
+        snprintf(err, errlen, "cannot read '%s'", path);
         return NULL;
     }
     long n = ftell(f);
     rewind(f);
     if (n <= 0 || n > (1l << 30)) {
         fclose(f);
-        snprintf(err, errlen, "kernel '%s' is empty or too large", path);
+        snprintf(err, errlen, "'%s' is empty or too large", path);
         return NULL;
     }
     uint8_t *buf = malloc((size_t)n);
     if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
         free(buf);
         fclose(f);
-        snprintf(err, errlen, "cannot read kernel '%s'", path);
+        snprintf(err, errlen, "cannot read '%s'", path);
         return NULL;
     }
     fclose(f);
     *len = (size_t)n;
     return buf;
+}
+
+/* Linux 32-bit boot protocol entry state (boot.rst, "32-bit Boot
+ * Protocol"): flat protected mode through the loader's GDT with CS =
+ * __BOOT_CS, DS = ES = SS = __BOOT_DS, interrupts off, ESI = boot_params,
+ * EBP = EDI = EBX = 0. */
+static int boot_linux(Machine *m, const uint8_t *img, size_t len, char *err, size_t errlen)
+{
+    uint8_t *initrd = NULL;
+    size_t initrd_len = 0;
+    if (m->cfg.initrd) {
+        initrd = slurp(m->cfg.initrd, &initrd_len, err, errlen);
+        if (!initrd)
+            return -1;
+    }
+    LinuxBoot lb;
+    int r = linux_load(&m->bus, m->ram_size, img, len, initrd, initrd_len, m->cfg.append, &lb,
+                       err, errlen);
+    free(initrd);
+    if (r)
+        return -1;
+    CpuState *c = m->cpu;
+    cpu_set_a20(c, true);
+    cpu_set_flat32(c);
+    c->gdtr.base = lb.gdt_base;
+    c->gdtr.limit = lb.gdt_limit;
+    c->seg[SEG_CS].sel = 0x10;
+    for (int s = 0; s < 6; s++)
+        if (s != SEG_CS)
+            c->seg[s].sel = 0x18;
+    c->eflags &= ~(FL_IF | FL_VM);
+    memset(c->regs, 0, sizeof c->regs);
+    c->regs[R_ESI] = lb.boot_params;
+    c->eip = lb.entry;
+    return 0;
 }
 
 static int load_kernel(Machine *m, char *err, size_t errlen)
@@ -197,9 +233,10 @@ static int load_kernel(Machine *m, char *err, size_t errlen)
             c->eip = mb.entry;
             r = 0;
         }
+    } else if (linux_detect(img, len)) {
+        r = boot_linux(m, img, len, err, errlen);
     } else {
-        snprintf(err, errlen, "kernel '%s' is not a Multiboot image (Linux bzImage boot is not "
-                              "implemented yet)",
+        snprintf(err, errlen, "kernel '%s' is neither a Linux bzImage nor a Multiboot image",
                  m->cfg.kernel);
     }
     free(img);
