@@ -12,6 +12,7 @@
 
 #include "cpu/cpu.h"
 #include "machine/bus.h"
+#include "machine/sched.h"
 
 typedef struct MachineConfig {
     uint64_t ram_size;       /* bytes */
@@ -48,6 +49,8 @@ typedef struct Machine {
     volatile int stop_request;
     uint64_t post_code;   /* last byte written to port 0x80 */
     uint8_t rcr;          /* reset control register, port 0xCF9 */
+    Sched sched;          /* guest-time events */
+    uint64_t idle_ns;     /* guest time spent halted */
 } Machine;
 
 /* Build the machine and load the kernel; on failure returns NULL with a

@@ -110,6 +110,27 @@ static void rcr_write(void *s, uint32_t off, uint32_t v, unsigned size)
 }
 static const BusOps rcr_ops = {rcr_read, rcr_write, 1, 1};
 
+/* ---- Guest time ----------------------------------------------------------
+ * One retired instruction is one nanosecond of guest time (a 1 GHz,
+ * one-instruction-per-cycle machine); while the CPU halts, time jumps to
+ * the next timer deadline.  The TSC follows the same clock. */
+
+static uint64_t machine_clock(void *opaque)
+{
+    Machine *m = opaque;
+    return m->cpu->icount + m->idle_ns;
+}
+
+/* Let guest time pass without instructions (the CPU is halted). */
+static void machine_skip_to(Machine *m, uint64_t when)
+{
+    uint64_t now = machine_clock(m);
+    if (when > now) {
+        m->idle_ns += when - now;
+        m->cpu->tsc_offset += when - now;
+    }
+}
+
 /* ---- Logging ------------------------------------------------------------ */
 
 static void machine_log(void *opaque, int category, const char *msg)
@@ -279,6 +300,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         machine_destroy(m);
         return NULL;
     }
+    sched_init(&m->sched, machine_clock, m);
     m->cpu->log = machine_log;
     m->cpu->log_opaque = m;
     m->cpu->log_mask = cfg->log_mask;
@@ -352,7 +374,20 @@ MachineStop machine_run(Machine *m, uint64_t max_insns)
             if (max_insns - done < slice)
                 slice = max_insns - done;
         }
+        /* Run to the next timer deadline at most. */
+        sched_run_due(&m->sched);
+        uint64_t next = sched_next(&m->sched), now = machine_clock(m);
+        if (next != SCHED_NEVER && next - now < slice)
+            slice = next > now ? next - now : 1;
         CpuExit r = cpu_run(m->cpu, slice);
+        if (r == CPU_EXIT_HALT && !m->exit_pending && !m->reset_pending && !m->stop_request) {
+            /* Idle: jump to the next event, which may raise an interrupt. */
+            next = sched_next(&m->sched);
+            if (next != SCHED_NEVER) {
+                machine_skip_to(m, next);
+                continue;
+            }
+        }
         bool again;
         MachineStop s = machine_after(m, r, &again);
         if (!again)
