@@ -7,6 +7,7 @@
  * through the one-instruction path.  Writes to a page that holds blocks
  * drop them (see tlb.c). */
 #include "cpu/cpu_impl.h"
+#include "cpu/system.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -192,9 +193,32 @@ static Block *cc_get(CpuState *c)
     return b;
 }
 
+/* Whether the instruction in `b` (n bytes) is a string instruction with a
+ * REP/REPNE prefix (SDM vol. 2, REP). */
+static bool is_rep_string(const uint8_t *b, int n)
+{
+    bool rep = false;
+    for (int k = 0; k < n; k++) {
+        switch (b[k]) {
+        case 0xF2: case 0xF3:
+            rep = true;
+            break;
+        case 0x26: case 0x2E: case 0x36: case 0x3E: case 0x64: case 0x65: case 0x66:
+        case 0x67: case 0xF0:
+            break;
+        default:
+            return rep && ((b[k] >= 0x6C && b[k] <= 0x6F) || (b[k] >= 0xA4 && b[k] <= 0xA7) ||
+                           (b[k] >= 0xAA && b[k] <= 0xAF));
+        }
+    }
+    return false;
+}
+
 /* Decode and run one instruction without the cache, fetching byte by byte
- * so that page and limit faults happen exactly where hardware's would. */
-static void exec_one_uncached(CpuState *c)
+ * so that page and limit faults happen exactly where hardware's would.
+ * Returns true when it was a repeated string instruction that paused
+ * before its last iteration (EIP still on it). */
+static bool exec_one_uncached(CpuState *c)
 {
     uint8_t buf[16];
     Insn insn;
@@ -210,128 +234,18 @@ static void exec_one_uncached(CpuState *c)
         if (r != DECODE_SHORT)
             break;
     }
+    uint32_t eip = c->eip;
+    uint16_t cs_sel = cs->sel;
     c->blk_start = c->cur_insn = &insn;
     insn.fn(c, &insn);
     c->icount++;
     c->blk_start = c->cur_insn = NULL;
+    return c->eip == eip && c->seg[SEG_CS].sel == cs_sel && is_rep_string(buf, n);
 }
 
-/* ---- Exceptions and interrupts ---------------------------------------- */
+/* ---- Interrupt lines ---------------------------------------------------- */
 
-_Noreturn void cpu_raise(CpuState *c, int vector, int code, bool has_code)
-{
-    c->exc_vector = vector;
-    c->exc_code = code;
-    c->exc_has_code = has_code;
-    longjmp(c->jmp, 1);
-}
-
-_Noreturn void cpu_raise_ud(CpuState *c)
-{
-    cpu_raise(c, EXC_UD, 0, false);
-}
-
-static bool exc_contributory(int v)
-{
-    return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
-}
-
-static void deliver_real(CpuState *c, int vector, uint32_t ret_eip)
-{
-    /* SDM vol. 3, 20.1.4: push FLAGS, CS, IP; clear IF, TF, AC (and RF);
-     * load CS:IP from the IVT entry at IDTR.base + 4 * vector. */
-    uint32_t ent = (uint32_t)vector * 4;
-    if (ent + 3 > c->idtr.limit)
-        cpu_gp0(c);
-    uint32_t flags = cpu_get_eflags(c);
-    uint32_t ip = lin_read(c, c->idtr.base + ent, 2);
-    uint32_t cs = lin_read(c, c->idtr.base + ent + 2, 2);
-    push(c, flags & 0xFFFF, 2);
-    push(c, c->seg[SEG_CS].sel, 2);
-    push(c, ret_eip & 0xFFFF, 2);
-    c->eflags &= ~(FL_IF | FL_TF | FL_AC | FL_RF);
-    cpu_load_seg_real(c, SEG_CS, (uint16_t)cs);
-    c->eip = ip;
-}
-
-static void deliver_protected(CpuState *c, int vector, int code, bool has_code, bool soft,
-                              uint32_t ret_eip)
-{
-    /* Same-privilege delivery through a 32-bit interrupt or trap gate;
-     * privilege changes, task gates and V86 mode belong to the system
-     * architecture work. */
-    uint32_t ent = (uint32_t)vector * 8;
-    int ext = soft ? 0 : 1;
-    if (ent + 7 > c->idtr.limit)
-        cpu_raise(c, EXC_GP, (int)ent | 2 | ext, true);
-    uint32_t lo = lin_read(c, c->idtr.base + ent, 4);
-    uint32_t hi = lin_read(c, c->idtr.base + ent + 4, 4);
-    unsigned type = (hi >> 8) & 0x1F;
-    unsigned dpl = (hi >> 13) & 3;
-    if (type != 0x0E && type != 0x0F) {
-        cpu_log(c, LOG_UNIMP, "interrupt %d through gate type %#x", vector, type);
-        cpu_raise(c, EXC_GP, (int)ent | 2 | ext, true);
-    }
-    if (soft && dpl < (unsigned)c->cpl)
-        cpu_raise(c, EXC_GP, (int)ent | 2, true);
-    if (!(hi & (1u << 15)))
-        cpu_raise(c, EXC_NP, (int)ent | 2 | ext, true);
-    uint16_t sel = (uint16_t)(lo >> 16);
-    uint32_t off = (lo & 0xFFFF) | (hi & 0xFFFF0000u);
-    uint32_t flags = cpu_get_eflags(c);
-    uint16_t old_cs = c->seg[SEG_CS].sel;
-    if (c->cpl != 0 || (c->eflags & FL_VM)) {
-        cpu_log(c, LOG_UNIMP, "interrupt %d with a privilege change", vector);
-        cpu_raise(c, EXC_GP, sel & 0xFFFC, true);
-    }
-    mem_probe_write(c, SEG_SS, (sp_get(c) - (has_code ? 16 : 12)) & sp_mask(c),
-                    has_code ? 16 : 12);
-    seg_load_cs_far(c, sel, off);
-    push(c, flags, 4);
-    push(c, old_cs, 4);
-    push(c, ret_eip, 4);
-    if (has_code)
-        push(c, (uint32_t)code, 4);
-    c->eflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
-    if (type == 0x0E)
-        c->eflags &= ~FL_IF;
-}
-
-void cpu_interrupt(CpuState *c, int vector, int code, bool has_code, bool soft,
-                   uint32_t next_eip)
-{
-    uint32_t ret = soft ? next_eip : c->eip;
-    c->halted = false;
-    if (!(c->cr0 & CR0_PE))
-        deliver_real(c, vector, ret);
-    else
-        deliver_protected(c, vector, code, has_code, soft, ret);
-}
-
-/* Called with an exception raised by the instruction at c->eip (EIP still
- * points at it).  Implements the double-fault rules of SDM vol. 3, table
- * 6-5; a fault while delivering #DF shuts the processor down. */
-static CpuExit handle_exception(CpuState *c, int first, volatile int *delivering)
-{
-    int v = c->exc_vector;
-    if (c->trap_exceptions)
-        return CPU_EXIT_EXCEPTION;
-    if (first >= 0) {
-        if (first == EXC_DF)
-            return CPU_EXIT_SHUTDOWN;
-        bool df = (exc_contributory(first) && exc_contributory(v)) ||
-                  (first == EXC_PF && (v == EXC_PF || exc_contributory(v)));
-        if (df) {
-            c->exc_vector = v = EXC_DF;
-            c->exc_code = 0;
-            c->exc_has_code = true;
-        }
-    }
-    bool pm = c->cr0 & CR0_PE;
-    *delivering = v; /* a fault during delivery is judged against this one */
-    cpu_interrupt(c, v, c->exc_code, pm && c->exc_has_code, false, 0);
-    return CPU_EXIT_BUDGET;
-}
+/* Raising, delivery and IRET live in interrupt.c; tasks in task.c. */
 
 void cpu_set_irq(CpuState *c, bool level)
 {
@@ -352,28 +266,6 @@ void cpu_request_exit(CpuState *c)
     c->stop_block = true;
 }
 
-/* Accept a pending external interrupt if the CPU can take one now. */
-static bool take_interrupt(CpuState *c)
-{
-    if (c->intr_shadow) {
-        c->intr_shadow = 0;
-        return false;
-    }
-    if (c->nmi_pending) {
-        c->nmi_pending = false;
-        cpu_interrupt(c, EXC_NMI, 0, false, false, 0);
-        return true;
-    }
-    if (c->irq_line && (c->eflags & FL_IF) && c->irq_ops) {
-        int vec = c->irq_ops->ack(c->irq_opaque);
-        if (vec >= 0) {
-            cpu_interrupt(c, vec & 0xFF, 0, false, false, 0);
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---- Execution loop --------------------------------------------------- */
 
 static void run_block(CpuState *c, Block *b, uint64_t budget)
@@ -390,10 +282,40 @@ static void run_block(CpuState *c, Block *b, uint64_t budget)
     c->blk_start = c->cur_insn = NULL;
 }
 
+/* One instruction with the debug checks of SDM vol. 3, 17.3: an enabled
+ * code breakpoint at CS:EIP is a fault taken before it unless RF is set;
+ * RF is cleared when the instruction starts; TF at its start and data
+ * breakpoints hit by it leave DR6 bits in dr6_pending, delivered as a #DB
+ * trap by the run loop once it completes.  After MOV SS / POP SS (shadow
+ * 1) debug traps wait one more instruction (6.8.3): the bits deferred
+ * then stay pending through this instruction, even if it is an INT n. */
+static void step_checked(CpuState *c, uint8_t shadow)
+{
+    dr_sync(c);
+    if ((c->dr[7] & 0xFF) && !(c->eflags & FL_RF) && shadow != 1) {
+        uint32_t hits = dr_exec_match(c, c->seg[SEG_CS].base + c->eip);
+        if (hits) {
+            c->dr6_pending = 0;
+            dr_deliver(c, hits);
+            c->icount++;
+            return;
+        }
+    }
+    c->eflags &= ~FL_RF;
+    uint32_t deferred = shadow == 1 ? c->dr6_pending : 0;
+    c->dr6_pending = (c->eflags & FL_TF) ? DR6_BS : 0;
+    /* Between iterations of a repeated string instruction RF is 1, so that
+     * the rest runs without its code breakpoint again and an event taken
+     * there pushes RF = 1 (17.3.1.1). */
+    if (exec_one_uncached(c))
+        c->eflags |= FL_RF;
+    c->dr6_pending |= deferred;
+}
+
 CpuExit cpu_run(CpuState *c, uint64_t max_insns)
 {
     uint64_t target = c->icount + max_insns;
-    volatile int first_exc = -1;
+    volatile int delivering = -1;
     /* Resuming from a breakpoint stop runs the instruction at it once. */
     volatile bool skip_bp = c->debug_resume;
     c->debug_resume = false;
@@ -401,40 +323,62 @@ CpuExit cpu_run(CpuState *c, uint64_t max_insns)
     if (setjmp(c->jmp)) {
         /* An exception unwound to here; EIP is at the faulting instruction. */
         c->icount += (uint64_t)(c->cur_insn - c->blk_start);
-        CpuExit r = handle_exception(c, first_exc, &first_exc);
+        c->blk_start = c->cur_insn = NULL;
+        /* A fault inside an implicit supervisor access leaves tlb_cur
+         * switched (system.h). */
+        c->tlb_cur = c->tlb[c->cpl == 3];
+        CpuExit r = intr_handle_exception(c, &delivering);
         if (r != CPU_EXIT_BUDGET)
             return r;
-        first_exc = -1;
+        c->intr_shadow = 0;
+        /* Every delivered event takes a tick of guest time, so that a guest
+         * caught in a loop of exceptions or interrupts that retires no
+         * instruction still reaches the budget (and its devices' time
+         * moves on). */
+        c->icount++;
     }
     while (c->icount < target) {
         if (c->exit_request) {
             c->exit_request = false;
             return CPU_EXIT_REQUEST;
         }
-        if ((c->irq_line || c->nmi_pending || c->intr_shadow) && take_interrupt(c))
+        /* The shadow of STI / MOV SS covers exactly the next instruction. */
+        uint8_t shadow = c->intr_shadow;
+        c->intr_shadow = 0;
+        if (unlikely(c->dr6_pending) && shadow != 1) {
+            /* Debug traps of the previous instruction (and the T-bit trap of
+             * a task switch) come before NMI and INTR (table 6-2). */
+            uint32_t bits = c->dr6_pending;
+            c->dr6_pending = 0;
+            dr_deliver(c, bits);
+            c->icount++;
             continue;
+        }
+        if (!shadow && (c->irq_line || c->nmi_pending) && intr_take_pending(c)) {
+            c->icount++;
+            continue;
+        }
         if (c->halted)
             return CPU_EXIT_HALT;
         if (unlikely(c->n_breakpoints)) {
             uint32_t lin = c->seg[SEG_CS].base + c->eip;
             if (!skip_bp && debug_breakpoint_at(c, lin)) {
+                c->intr_shadow = shadow;
                 c->debug_hit = (CpuDebugHit){.breakpoint = true, .addr = lin};
                 return CPU_EXIT_DEBUG;
             }
             skip_bp = false;
         }
-        if (c->eflags & FL_TF) {
-            /* Single-step trap after each instruction (SDM vol. 3, 17.3.1.4). */
-            c->blk_start = c->cur_insn = NULL;
-            exec_one_uncached(c);
-            c->blk_start = c->cur_insn = NULL;
-            cpu_raise(c, EXC_DB, 0, false);
+        if (unlikely(shadow || (c->eflags & (FL_TF | FL_RF)) || (c->dr[7] & 0xFF) ||
+                     c->dr_data_on)) {
+            step_checked(c, shadow);
+        } else {
+            Block *b = cc_get(c);
+            if (b)
+                run_block(c, b, target - c->icount);
+            else
+                exec_one_uncached(c);
         }
-        Block *b = cc_get(c);
-        if (b)
-            run_block(c, b, target - c->icount);
-        else
-            exec_one_uncached(c);
         if (unlikely(c->debug_pending)) {
             c->debug_pending = false;
             return CPU_EXIT_DEBUG;
@@ -445,9 +389,11 @@ CpuExit cpu_run(CpuState *c, uint64_t max_insns)
 
 CpuExit cpu_step(CpuState *c)
 {
-    volatile int first_exc = -1;
+    volatile int delivering = -1;
     if (setjmp(c->jmp)) {
-        return handle_exception(c, first_exc, &first_exc);
+        c->blk_start = c->cur_insn = NULL;
+        c->tlb_cur = c->tlb[c->cpl == 3];
+        return intr_handle_exception(c, &delivering);
     }
     if (c->halted)
         return CPU_EXIT_HALT;
@@ -495,6 +441,11 @@ void cpu_reset(CpuState *c)
     c->halted = false;
     c->intr_shadow = 0;
     c->nmi_pending = false;
+    c->nmi_blocked = false;
+    c->dr6_pending = 0;
+    c->dr_data_on = false;
+    memset(c->dr_synced, 0, sizeof c->dr_synced);
+    msr_reset(c);
     c->gdtr.base = c->idtr.base = 0;
     c->gdtr.limit = c->idtr.limit = 0xFFFF;
     for (int k = 0; k < 6; k++) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "machine/bus.h"
+#include "cpu/fpu.h"
 
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI, R_ZERO };
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_NONE = 7 };
@@ -170,6 +171,9 @@ struct CpuState {
     TlbEntry *tlb_cur; /* tlb[cpl == 3] */
     TlbEntry tlb[2][TLB_SIZE];
     uint8_t *code_pages; /* one byte per 4 KiB physical page below 4 GiB: decoded code lives there */
+    uint8_t tlb_flags[2][TLB_SIZE]; /* TLBF_* of each tlb[][] entry (tlb.c) */
+    bool tlb_has_large; /* some TLB entry maps part of a 2/4 MiB page */
+    uint64_t pdpte[4];  /* PAE PDPTE registers, loaded with CR3 (SDM vol. 3, 4.4.1) */
 
     /* Execution. */
     CodeCache *cc;
@@ -198,10 +202,25 @@ struct CpuState {
     bool debug_resume;     /* ignore a breakpoint at the current EIP once */
     CpuDebugHit debug_hit;
 
+    /* x87 FPU, MMX and SSE state (cpu/fpu.h). */
+    FpuState fpu;
+
     /* Logging (unimp / guest_error); a NULL sink discards. */
     void (*log)(void *opaque, int category, const char *msg);
     void *log_opaque;
     unsigned log_mask;
+
+    /* System architecture (seg.c, interrupt.c, task.c, exec_sys.c).
+     * intr_shadow is 1 after MOV SS / POP SS (interrupts and debug traps
+     * wait one instruction) and 2 after STI (interrupts only). */
+    bool nmi_blocked;     /* an NMI handler runs: NMIs wait for the next IRET (SDM vol. 3, 6.7.1) */
+    bool dr_data_on;      /* DR7 enables a data breakpoint: the TLB slow path calls dr_data_access */
+    uint32_t dr6_pending; /* DR6 bits of a #DB trap due after the current instruction */
+    uint32_t dr_synced[5]; /* DR0-3 and DR7 as dr_sync last saw them */
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t apic_base, pat, misc_enable, mtrr_def_type;
+    uint64_t mtrr_var[16];  /* IA32_MTRR_PHYSBASE0/PHYSMASK0 .. 7 */
+    uint64_t mtrr_fixed[11]; /* 0x250, 0x258, 0x259, 0x268-0x26F */
 };
 
 enum { LOG_GUEST_ERROR = 1, LOG_UNIMP = 2 };
@@ -258,5 +277,8 @@ void cpu_flush_code(CpuState *c);
 
 /* CPUID as the guest sees it. */
 void cpu_cpuid(CpuState *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+/* The /proc/cpuinfo names (Linux's) of the feature bits CPUID reports,
+ * space-separated in Linux's order; with `all`, every name Kestrel knows. */
+void cpu_feature_names(CpuState *c, bool all, char *out, size_t cap);
 
 #endif

@@ -351,4 +351,11 @@ void debug_watch_access(CpuState *c, uint32_t lin, unsigned size, int acc);
 /* Mark the page holding phys as containing decoded code. */
 void tlb_protect_code_page(CpuState *c, uint64_t phys);
 
+/* Debug-register data breakpoints (interrupt.c, SDM vol. 3, 17.2.4): the
+ * TLB keeps data tags out of pages dr_page_watched() names while
+ * c->dr_data_on, and its slow path reports each data access to
+ * dr_data_access(), which records the hit as a #DB trap. */
+bool dr_page_watched(const CpuState *c, uint32_t lin);
+void dr_data_access(CpuState *c, uint32_t lin, unsigned size, int acc);
+
 #endif

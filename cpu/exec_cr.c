@@ -1,6 +1,7 @@
 /* Control registers, debug registers, CLTS, LMSW/SMSW, INVLPG, WBINVD:
  * SDM vol. 3, 2.5 and 17.2, and the instruction pages of vol. 2. */
 #include "cpu/handlers.h"
+#include "cpu/paging.h"
 
 /* Privileged instructions: #GP(0) unless CPL 0 (real mode is CPL 0; V86 is
  * CPL 3). */
@@ -12,25 +13,29 @@ static void need_cpl0(CpuState *c)
 
 /* ---- CR0 -------------------------------------------------------------------- */
 
-/* Write CR0 (MOV CR0 and LMSW).  Paging is not implemented yet: setting PG
- * is reported and refused with #GP. */
+/* Write CR0 (MOV CR0 and LMSW). */
 static void cr0_write(CpuState *c, uint32_t v)
 {
     if ((v & CR0_PG) && !(v & CR0_PE))
         cpu_gp0(c);
     if ((v & CR0_NW) && !(v & CR0_CD))
         cpu_gp0(c);
-    if (v & CR0_PG) {
-        cpu_log(c, LOG_UNIMP, "paging (CR0.PG)");
-        cpu_gp0(c);
-    }
     uint32_t old = c->cr0;
     /* ET is hardwired to 1 on P6 (SDM vol. 3, 2.5). */
-    c->cr0 = (v & 0xE005003Fu) | CR0_ET;
-    if ((old ^ c->cr0) & (CR0_PE | CR0_PG | CR0_WP)) {
+    uint32_t cr0 = (v & 0xE005003Fu) | CR0_ET;
+    /* With PAE paging in use afterwards, a change of PG, CD or NW loads the
+     * PDPTEs; reserved bits in one are #GP(0) with CR0 unchanged (SDM
+     * vol. 3, 4.4.1). */
+    bool pdptes = paging_pae(cr0, c->cr4) && ((old ^ cr0) & (CR0_PG | CR0_CD | CR0_NW));
+    if (pdptes && !paging_load_pdptes(c, c->cr3))
+        cpu_gp0(c);
+    c->cr0 = cr0;
+    /* The TLB caches translations made with PG and access rights made with
+     * WP, and is split by privilege (PE): drop it all when they change. */
+    if ((old ^ cr0) & (CR0_PE | CR0_PG | CR0_WP))
         seg_update_mode(c);
+    if (pdptes || ((old ^ cr0) & (CR0_PE | CR0_PG | CR0_WP)))
         cpu_tlb_flush(c);
-    }
     c->stop_block = true;
 }
 
@@ -65,10 +70,13 @@ SET_ALL(sys_clts, sys_clts)
 
 /* ---- MOV CRn / DRn ------------------------------------------------------------ */
 
-/* CR4 bits this CPU implements: TSD and DE so far (VME, PVI, PSE, PAE,
- * PGE, OSFXSR come with their features; setting them is #GP as for any
- * reserved bit, SDM vol. 3, 2.5). */
-#define CR4_SUPPORTED (CR4_TSD | CR4_DE)
+/* CR4 bits this CPU implements; setting any other is #GP(0) as for any
+ * reserved bit (SDM vol. 3, 2.5).  MCE and PCE are not implemented. */
+#define CR4_SUPPORTED                                                                          \
+    (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_OSFXSR |         \
+     CR4_OSXMMEXCPT)
+/* CR4 bits that change how linear addresses are translated. */
+#define CR4_PAGING (CR4_PSE | CR4_PAE | CR4_PGE)
 
 HANDLER(sys_mov_rc)
 {
@@ -94,15 +102,26 @@ HANDLER(sys_mov_cr)
     case 0: cr0_write(c, v); break;
     case 2: c->cr2 = v; break;
     case 3:
-        c->cr3 = v;
-        cpu_tlb_flush(c);
+        /* PDPTEs loaded with PAE paging, non-global entries dropped. */
+        if (!paging_load_cr3(c, v))
+            cpu_gp0(c);
         break;
-    case 4:
+    case 4: {
         if (v & ~CR4_SUPPORTED)
             cpu_gp0(c);
+        uint32_t changed = c->cr4 ^ v;
+        /* Like CR0: PDPTEs reloaded when PAE paging results and PAE, PGE
+         * or PSE changes (SDM vol. 3, 4.4.1). */
+        if (paging_pae(c->cr0, v) && (changed & CR4_PAGING) && !paging_load_pdptes(c, c->cr3))
+            cpu_gp0(c);
         c->cr4 = v;
-        cpu_tlb_flush(c);
+        /* Changing PAE, PGE or PSE invalidates every TLB entry, global ones
+         * included (SDM vol. 3, 4.10.4.1). */
+        if (changed & CR4_PAGING)
+            cpu_tlb_flush(c);
+        c->stop_block = true;
         break;
+    }
     default: cpu_raise_ud(c);
     }
     NEXT(c, i);
@@ -148,10 +167,14 @@ SET_ALL(sys_mov_dr, sys_mov_dr)
 
 /* ---- Caches, TLB --------------------------------------------------------------- */
 
+/* INVLPG drops the TLB entries for the page holding the operand's linear
+ * address, global ones included.  The operand is not accessed: there is no
+ * segment check (the instruction page lists only #GP(0) for CPL > 0 and #UD,
+ * SDM vol. 2, INVLPG). */
 HANDLER(sys_invlpg)
 {
     need_cpl0(c);
-    cpu_tlb_flush(c);
+    tlb_flush_page(c, c->seg[i->seg].base + insn_ea(c, i));
     NEXT(c, i);
 }
 SET_ALL(sys_invlpg, sys_invlpg)

@@ -1,6 +1,7 @@
 /* Control transfer, flag instructions, port I/O, HLT, CPUID.
  * SDM vol. 2 for each instruction. */
 #include "cpu/handlers.h"
+#include "cpu/system.h"
 
 /* ---- Near jumps, calls, returns, loops --------------------------------- */
 
@@ -98,9 +99,11 @@ SET_ALL(jcxz, jcxz)
 
 /* ---- Far transfers ------------------------------------------------------ */
 
+/* In protected mode these go through seg.c, which handles code segments,
+ * call gates, task gates and TSSs (SDM vol. 2, JMP, CALL, RET). */
 HANDLER(jmpf_A)
 {
-    seg_load_cs_far(c, i->imm2, i->imm & op_mask(i));
+    far_jmp(c, i->imm2, i->imm & op_mask(i), c->eip + i->len);
 }
 SET_ALL(jmpf_A, jmpf_A)
 
@@ -116,27 +119,13 @@ HANDLER(jmpf_M)
     uint32_t off;
     uint16_t sel;
     far_ptr_read(c, i, &off, &sel);
-    seg_load_cs_far(c, sel, off);
+    far_jmp(c, sel, off, c->eip + i->len);
 }
 SET_ALL(jmpf_M, jmpf_M)
 
-/* Far CALL: the stack is checked first, then CS is loaded (which may
- * fault with nothing changed), then the return address is pushed. */
-static void call_far(CpuState *c, const Insn *i, uint16_t sel, uint32_t off)
-{
-    unsigned size = i->size;
-    uint32_t sp = sp_get(c);
-    uint16_t old_cs = c->seg[SEG_CS].sel;
-    uint32_t ret = (c->eip + i->len) & op_mask(i);
-    mem_probe_write(c, SEG_SS, (sp - 2 * size) & sp_mask(c), 2 * size);
-    seg_load_cs_far(c, sel, off);
-    push(c, old_cs, size);
-    push(c, ret, size);
-}
-
 HANDLER(callf_A)
 {
-    call_far(c, i, i->imm2, i->imm & op_mask(i));
+    far_call(c, i->imm2, i->imm & op_mask(i), i->size, c->eip + i->len);
 }
 SET_ALL(callf_A, callf_A)
 
@@ -145,46 +134,35 @@ HANDLER(callf_M)
     uint32_t off;
     uint16_t sel;
     far_ptr_read(c, i, &off, &sel);
-    call_far(c, i, sel, off);
+    far_call(c, sel, off, i->size, c->eip + i->len);
 }
 SET_ALL(callf_M, callf_M)
 
-/* Far RET to the same privilege level.  A return to an outer level needs
- * the system-architecture work and is reported as unimplemented. */
 HANDLER(ret_far)
 {
-    unsigned size = i->size;
-    uint32_t sp = sp_get(c);
-    uint32_t off = mem_read(c, SEG_SS, sp, size);
-    uint16_t sel = (uint16_t)mem_read(c, SEG_SS, (sp + size) & sp_mask(c), 2);
-    bool pm = (c->cr0 & CR0_PE) && !(c->eflags & FL_VM);
-    if (pm && (sel & 3) > c->cpl) {
-        cpu_log(c, LOG_UNIMP, "far RET to an outer privilege level");
-        cpu_raise(c, EXC_GP, sel & 0xFFFC, true);
-    }
-    seg_load_cs_far(c, sel, off);
-    sp_set(c, sp + 2 * size + (i->op == 0xCA ? (i->imm & 0xFFFF) : 0));
+    far_ret(c, i->size, i->op == 0xCA ? (i->imm & 0xFFFF) : 0);
 }
 SET_ALL(ret_far, ret_far)
 
 /* ---- Software interrupts and IRET ---------------------------------------- */
 
+/* Traps: the return address is the next instruction (SDM vol. 3, 6.5). */
 HANDLER(int_n)
 {
-    cpu_interrupt(c, i->imm & 0xFF, 0, false, true, c->eip + i->len);
+    intr_deliver(c, i->imm & 0xFF, EV_INTN, false, 0, c->eip + i->len);
 }
 SET_ALL(int_n, int_n)
 
 HANDLER(int3)
 {
-    cpu_interrupt(c, EXC_BP, 0, false, true, c->eip + i->len);
+    intr_deliver(c, EXC_BP, EV_SOFT, false, 0, c->eip + i->len);
 }
 SET_ALL(int3, int3)
 
 HANDLER(into)
 {
     if (flags_cond(c, 0))
-        cpu_interrupt(c, EXC_OF, 0, false, true, c->eip + i->len);
+        intr_deliver(c, EXC_OF, EV_SOFT, false, 0, c->eip + i->len);
     else
         NEXT(c, i);
 }
@@ -193,45 +171,13 @@ SET_ALL(into, into)
 /* INT1 (ICEBP) raises #DB as a trap, without the gate DPL check of INT n. */
 HANDLER(int1)
 {
-    NEXT(c, i);
-    cpu_raise(c, EXC_DB, 0, false);
+    intr_deliver(c, EXC_DB, EV_ICEBP, false, 0, c->eip + i->len);
 }
 SET_ALL(int1, int1)
 
-/* IRET in real mode, and in protected mode back to the same privilege
- * level.  Task returns (NT), returns to outer levels and to V86 mode need
- * the system-architecture work and are reported as unimplemented. */
 HANDLER(iret)
 {
-    unsigned size = i->size;
-    uint32_t sp = sp_get(c);
-    uint32_t m = sp_mask(c);
-    uint32_t off = mem_read(c, SEG_SS, sp, size);
-    uint16_t sel = (uint16_t)mem_read(c, SEG_SS, (sp + size) & m, 2);
-    uint32_t fl = mem_read(c, SEG_SS, (sp + 2 * size) & m, size);
-    bool pm = c->cr0 & CR0_PE;
-    if (pm) {
-        if ((c->eflags & (FL_NT | FL_VM)) || (size == 4 && (fl & FL_VM) && c->cpl == 0) ||
-            (sel & 3) != c->cpl) {
-            cpu_log(c, LOG_UNIMP, "IRET with a task, V86 or privilege change");
-            cpu_raise(c, EXC_GP, sel & 0xFFFC, true);
-        }
-    }
-    seg_load_cs_far(c, sel, off);
-    sp_set(c, sp + 3 * size);
-    /* Which bits IRET may change: SDM vol. 2, IRET pseudo-code.  IOPL only
-     * at CPL 0, IF only when CPL <= IOPL; VM/VIP/VIF are kept here. */
-    uint32_t mask = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_IF | FL_IOPL;
-    if (size == 4)
-        mask |= FL_RF | FL_AC | FL_ID;
-    if (pm) {
-        if (c->cpl > 0)
-            mask &= ~FL_IOPL;
-        if ((unsigned)c->cpl > ((c->eflags & FL_IOPL) >> 12))
-            mask &= ~FL_IF;
-    }
-    flags_materialize(c);
-    c->eflags = (c->eflags & ~mask) | (fl & mask) | 2;
+    intr_iret(c, i->size, c->eip + i->len);
 }
 SET_ALL(iret, iret)
 
@@ -275,53 +221,91 @@ SET_ALL(std, std)
 static unsigned iopl(const CpuState *c) { return (c->eflags & FL_IOPL) >> 12; }
 static bool pmode(const CpuState *c) { return c->cr0 & CR0_PE; }
 
-/* CLI/STI: #GP(0) in protected or V86 mode when CPL > IOPL (SDM vol. 2;
- * VME/PVI come with the system-architecture work). */
+/* CLI/STI (SDM vol. 2): allowed when CPL <= IOPL; otherwise VIF stands in
+ * for IF in V86 mode with CR4.VME and at CPL 3 with CR4.PVI (SDM vol. 3,
+ * 20.3 and 20.4), and anything else is #GP(0).  STI may not set VIF while
+ * a virtual interrupt is pending (VIP). */
+static bool vif_mode(const CpuState *c)
+{
+    if (c->eflags & FL_VM)
+        return c->cr4 & CR4_VME;
+    return c->cpl == 3 && (c->cr4 & CR4_PVI);
+}
+
 HANDLER(cli)
 {
-    if (pmode(c) && (unsigned)c->cpl > iopl(c))
-        cpu_gp0(c);
-    c->eflags &= ~FL_IF;
+    if (pmode(c) && (unsigned)c->cpl > iopl(c)) {
+        if (!vif_mode(c))
+            cpu_gp0(c);
+        c->eflags &= ~FL_VIF;
+    } else {
+        c->eflags &= ~FL_IF;
+    }
     NEXT(c, i);
 }
 SET_ALL(cli, cli)
 
 HANDLER(sti)
 {
-    if (pmode(c) && (unsigned)c->cpl > iopl(c))
-        cpu_gp0(c);
-    if (!(c->eflags & FL_IF))
-        c->intr_shadow = 1; /* interrupts wait one more instruction */
-    c->eflags |= FL_IF;
+    if (pmode(c) && (unsigned)c->cpl > iopl(c)) {
+        if (!vif_mode(c) || (c->eflags & FL_VIP))
+            cpu_gp0(c);
+        c->eflags |= FL_VIF;
+    } else {
+        /* Interrupts wait one more instruction (shadow kind 2: STI). */
+        if (!(c->eflags & FL_IF))
+            c->intr_shadow = 2;
+        c->eflags |= FL_IF;
+    }
     NEXT(c, i);
 }
 SET_ALL(sti, sti)
 
-/* PUSHF: VM and RF are cleared in the pushed image (SDM vol. 2). */
+/* PUSHF: VM and RF are cleared in the pushed image.  In V86 mode at IOPL <
+ * 3 only a 16-bit PUSHF with CR4.VME is allowed: it pushes VIF as IF and
+ * IOPL as 3 (SDM vol. 2, PUSHF; vol. 3, 20.3.3.5). */
 HANDLER(pushf)
 {
-    if ((c->eflags & FL_VM) && iopl(c) < 3)
-        cpu_gp0(c);
     uint32_t f = cpu_get_eflags(c) & ~(FL_VM | FL_RF);
+    if ((c->eflags & FL_VM) && iopl(c) < 3) {
+        if (!(c->cr4 & CR4_VME) || i->size != 2)
+            cpu_gp0(c);
+        f = (f & ~FL_IF) | ((c->eflags & FL_VIF) ? FL_IF : 0) | FL_IOPL;
+    }
     push(c, f & size_mask(i->size), i->size);
     NEXT(c, i);
 }
 SET_ALL(pushf, pushf)
 
+/* POPF (SDM vol. 2): IOPL only at CPL 0, IF only when CPL <= IOPL; VM, RF,
+ * VIP and VIF never.  In V86 mode at IOPL < 3 a 16-bit POPF with CR4.VME
+ * loads VIF from the popped IF, unless that would enable a pending virtual
+ * interrupt or set TF (#GP(0)). */
 HANDLER(popf)
 {
-    if ((c->eflags & FL_VM) && iopl(c) < 3)
-        cpu_gp0(c);
-    uint32_t f = pop(c, i->size);
+    uint32_t sp = sp_get(c);
+    uint32_t f = mem_read(c, SEG_SS, sp, i->size);
     uint32_t mask = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_AC | FL_ID;
-    if (c->cpl == 0 || !pmode(c))
-        mask |= FL_IOPL;
-    if (!pmode(c) || (unsigned)c->cpl <= iopl(c))
-        mask |= FL_IF;
+    bool vme = false;
+    if ((c->eflags & FL_VM) && iopl(c) < 3) {
+        if (!(c->cr4 & CR4_VME) || i->size != 2)
+            cpu_gp0(c);
+        if (((f & FL_IF) && (c->eflags & FL_VIP)) || (f & FL_TF))
+            cpu_gp0(c);
+        vme = true;
+    } else {
+        if (c->cpl == 0 || !pmode(c))
+            mask |= FL_IOPL;
+        if (!pmode(c) || (unsigned)c->cpl <= iopl(c))
+            mask |= FL_IF;
+    }
     if (i->size == 2)
         mask &= 0xFFFF;
+    sp_set(c, sp + i->size);
     flags_materialize(c);
     c->eflags = (c->eflags & ~mask) | (f & mask) | 2;
+    if (vme)
+        c->eflags = (f & FL_IF) ? c->eflags | FL_VIF : c->eflags & ~FL_VIF;
     NEXT(c, i);
 }
 SET_ALL(popf, popf)
@@ -330,7 +314,7 @@ SET_ALL(popf, popf)
 
 HANDLER(hlt)
 {
-    if (pmode(c) && c->cpl != 0)
+    if (pmode(c) && (c->cpl != 0 || (c->eflags & FL_VM)))
         cpu_gp0(c);
     NEXT(c, i);
     c->halted = true;
@@ -338,15 +322,14 @@ HANDLER(hlt)
 }
 SET_ALL(hlt, hlt)
 
-/* I/O permission: in protected mode with CPL > IOPL, or in V86 mode, the
- * TSS I/O bitmap decides (SDM vol. 1, 19.5).  The bitmap comes with task
- * support; until then such accesses fault. */
+/* I/O permission: in protected mode with CPL > IOPL, and always in V86
+ * mode, the I/O permission bitmap of the TSS decides (SDM vol. 1, 19.5;
+ * vol. 3, 20.2.8.1); a denied access is #GP(0). */
 void io_check(CpuState *c, uint16_t port, unsigned size)
 {
-    if (pmode(c) && ((unsigned)c->cpl > iopl(c) || (c->eflags & FL_VM))) {
-        cpu_log(c, LOG_UNIMP, "I/O permission bitmap for port %#x/%u", port, size);
+    if (pmode(c) && ((unsigned)c->cpl > iopl(c) || (c->eflags & FL_VM)) &&
+        !task_io_allowed(c, port, size))
         cpu_gp0(c);
-    }
 }
 
 static void do_in(CpuState *c, const Insn *i, uint16_t port)

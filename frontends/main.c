@@ -37,8 +37,27 @@ static void usage(FILE *f)
           "  -gdb tcp::PORT       wait for a gdb connection on PORT (loopback)\n"
           "  -s                   shorthand for -gdb tcp::1234\n"
           "  -S                   do not start the CPU until gdb says so\n"
+          "  -cpuid-flags [all]   print the CPUID features as Linux names them (all: every\n"
+          "                       name Kestrel knows), and exit\n"
           "  -h, --help           this text\n",
           f);
+}
+
+/* The feature names a Linux guest will list in /proc/cpuinfo for what
+ * Kestrel's CPUID reports (the boot tests compare the two). */
+static void print_cpuid_flags(bool all)
+{
+    Bus bus;
+    char names[1024];
+    if (bus_init(&bus) != 0)
+        exit(1);
+    CpuState *c = cpu_new(&bus);
+    if (!c)
+        exit(1);
+    cpu_feature_names(c, all, names, sizeof names);
+    puts(names);
+    cpu_free(c);
+    bus_destroy(&bus);
 }
 
 static _Noreturn void die(const char *fmt, const char *arg)
@@ -164,6 +183,9 @@ int main(int argc, char **argv)
     } while (0)
         if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(a, "-cpuid-flags") == 0) {
+            print_cpuid_flags(next && strcmp(next, "all") == 0);
             return 0;
         } else if (strcmp(a, "-m") == 0) {
             NEED_ARG();

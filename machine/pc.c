@@ -364,11 +364,13 @@ static MachineStop machine_after(Machine *m, CpuExit r, bool *again)
 
 MachineStop machine_run(Machine *m, uint64_t max_insns)
 {
-    uint64_t start = m->cpu->icount;
+    /* The budget is guest time, so that halted stretches count too and a
+     * caller polling between slices (the gdb stub) always gets control. */
+    uint64_t start = machine_clock(m);
     for (;;) {
         uint64_t slice = SLICE;
         if (max_insns) {
-            uint64_t done = m->cpu->icount - start;
+            uint64_t done = machine_clock(m) - start;
             if (done >= max_insns)
                 return MACHINE_BUDGET;
             if (max_insns - done < slice)
@@ -397,6 +399,7 @@ MachineStop machine_run(Machine *m, uint64_t max_insns)
 
 MachineStop machine_step(Machine *m)
 {
+    sched_run_due(&m->sched);
     CpuExit r = cpu_step(m->cpu);
     bool again;
     MachineStop s = machine_after(m, r, &again);
