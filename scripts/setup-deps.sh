@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
   meson ninja-build pkg-config gcc gcc-multilib nasm
   libcapstone-dev libcmocka-dev libjson-c-dev zlib1g-dev libzstd-dev
-  cpio gzip gawk
+  cpio gzip gawk gdb clang libclang-rt-14-dev python3
 )
 
 missing=()
