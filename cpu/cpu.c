@@ -428,7 +428,7 @@ void cpu_reset(CpuState *c)
 {
     /* Power-on state, SDM vol. 3, table 9-1. */
     memset(c->regs, 0, sizeof c->regs);
-    c->regs[R_EDX] = 0x00000611; /* family 6, model 1, stepping 1 */
+    c->regs[R_EDX] = 0x00000619; /* family 6, model 1, stepping 9 */
     c->eflags = 2;
     c->lf.op = LF_NONE;
     c->cr0 = CR0_ET | CR0_CD | CR0_NW;
@@ -523,7 +523,9 @@ void cpu_cpuid(CpuState *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[2] = 0x6C65746E; /* "ntel" */
         break;
     case 1:
-        out[0] = 0x00000611; /* Pentium Pro: family 6, model 1, stepping 1 */
+        /* Pentium Pro: family 6, model 1, stepping 9 (a stepping past the
+         * 1-7 range whose errata #50 makes Linux reserve page 0). */
+        out[0] = 0x00000619;
         out[1] = 0;
         out[2] = 0;
         out[3] = CPUID_1_EDX;

@@ -149,6 +149,11 @@ enum { FMT_F32, FMT_F64, FMT_I16, FMT_I32 };
     F80 pfx##_yl2xp1(FpCtx *x, F80 y, F80 a);
 
 FP_DECLARE(soft)
+/* Soft back end internals shared by fpu_soft.c and fpu_soft_trans.c:
+ * rounding of m:lo (m normalized, biased exponent exp) to prec bits with
+ * the x87's flags, and the result for NaN or unsupported operands. */
+F80 soft_round(FpCtx *x, bool sign, int32_t exp, uint64_t m, uint64_t lo, int prec);
+F80 soft_nan2(FpCtx *x, F80 a, F80 b);
 #if defined(__x86_64__) && !defined(KESTREL_SOFTFPU_ONLY)
 #define KESTREL_HOST_X87 1
 FP_DECLARE(host)

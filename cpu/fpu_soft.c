@@ -185,6 +185,11 @@ static F80 round_pack(FpCtx *x, bool sign, int32_t exp, uint64_t m, uint64_t lo,
     return f80_make(sign, (unsigned)exp, kept);
 }
 
+F80 soft_round(FpCtx *x, bool sign, int32_t exp, uint64_t m, uint64_t lo, int prec)
+{
+    return round_pack(x, sign, exp, m, lo, prec);
+}
+
 /* ---- NaN rules ---------------------------------------------------------- */
 
 static bool is_nan_class(int c) { return c == FPC_QNAN || c == FPC_SNAN; }
@@ -214,6 +219,14 @@ static F80 nan_result(FpCtx *x, F80 a, int ca, F80 b, int cb)
         r = an ? a : b;
     }
     return quiet(r);
+}
+
+F80 soft_nan2(FpCtx *x, F80 a, F80 b)
+{
+    int ca = f80_class(a), cb = f80_class(b);
+    if (ca == FPC_UNSUPPORTED || cb == FPC_UNSUPPORTED)
+        return invalid(x);
+    return nan_result(x, a, ca, b, cb);
 }
 
 /* ---- Memory operand formats ----------------------------------------------- */

@@ -1121,3 +1121,19 @@ HANDLER(fwait)
     NEXT(c, i);
 }
 SET_ALL(fwait, fwait)
+
+/* ---- 0F AE /0 /1: FXSAVE, FXRSTOR ------------------------------------------------------ */
+
+HANDLER(fxsave_m)
+{
+    fpu_fxsave(c, i);
+    NEXT(c, i);
+}
+SET_RM(fxsave, op_ud, fxsave_m)
+
+HANDLER(fxrstor_m)
+{
+    fpu_fxrstor(c, i);
+    NEXT(c, i);
+}
+SET_RM(fxrstor, op_ud, fxrstor_m)

@@ -1,7 +1,10 @@
 /* kestrel: the command line.  Option spellings follow QEMU's where they
  * exist, so that a QEMU command line for the same guest mostly works. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,49 @@
 #include "machine/machine.h"
 
 static Machine *g_machine;
+static struct termios g_term_saved;
+static bool g_term_raw;
+
+/* With the guest's serial console on a terminal, keys go to the guest as
+ * typed (no line editing, no echo); Ctrl-C still stops Kestrel. */
+static void term_raw(bool want)
+{
+    if (!want || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_term_saved) != 0)
+        return;
+    struct termios t = g_term_saved;
+    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
+    t.c_iflag &= ~(tcflag_t)(ICRNL | IXON);
+    t.c_cc[VMIN] = 0;
+    t.c_cc[VTIME] = 0;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+        g_term_raw = true;
+}
+
+static void term_restore(void)
+{
+    if (g_term_raw)
+        tcsetattr(STDIN_FILENO, TCSANOW, &g_term_saved);
+    g_term_raw = false;
+}
+
+/* Move what stdin has ready into the UART, as much as it takes now.
+ * Returns -1 at end of input. */
+static int pump_stdin(Machine *m, int port)
+{
+    size_t room = machine_serial_room(m, port);
+    if (room == 0)
+        return 0;
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+        return 0;
+    uint8_t buf[64];
+    ssize_t n = read(STDIN_FILENO, buf, room < sizeof buf ? room : sizeof buf);
+    if (n == 0)
+        return -1;
+    if (n > 0)
+        machine_serial_input(m, port, buf, (size_t)n);
+    return 0;
+}
 
 static void on_signal(int sig)
 {
@@ -29,7 +75,7 @@ static void usage(FILE *f)
           "                       writing V to the port exits with status (V<<1)|1\n"
           "  -debugcon stdio|null|file:PATH\n"
           "                       port 0xE9 debug console output\n"
-          "  -serial stdio|null|file:PATH   (accepted; the UART comes with the PC machine)\n"
+          "  -serial stdio|null|file:PATH   COM1 (then COM2-COM4 when repeated)\n"
           "  -nographic           no display (the only mode so far)\n"
           "  -no-reboot           exit instead of resetting the machine\n"
           "  -d unimp,guest_errors   log categories\n"
@@ -166,6 +212,8 @@ int main(int argc, char **argv)
         .debug_exit_size = 4,
     };
     int gdb_port = -1;
+    int n_serial = 0, serial_stdin = -1;
+    bool nographic = false;
     bool start_paused = false;
     const char *log_path = NULL;
 
@@ -207,10 +255,13 @@ int main(int argc, char **argv)
             cfg.debugcon = open_chardev(next, "debugcon");
         } else if (strcmp(a, "-serial") == 0) {
             NEED_ARG();
-            if (strcmp(next, "stdio") && strcmp(next, "null") && strcmp(next, "none") &&
-                strncmp(next, "file:", 5))
-                die("unsupported -serial '%s'", next);
+            if (n_serial >= 4)
+                die("%s", "at most four -serial ports (COM1-COM4)");
+            if (strcmp(next, "stdio") == 0)
+                serial_stdin = n_serial;
+            cfg.serial[n_serial++] = open_chardev(next, "serial");
         } else if (strcmp(a, "-nographic") == 0 || strcmp(a, "-display") == 0) {
+            nographic = true;
             if (strcmp(a, "-display") == 0) {
                 NEED_ARG();
                 if (strcmp(next, "none"))
@@ -246,6 +297,12 @@ int main(int argc, char **argv)
         if (!cfg.log_file)
             die("cannot open log file '%s'", log_path);
     }
+    /* -nographic alone puts COM1 on the terminal, as with QEMU. */
+    if (nographic && n_serial == 0) {
+        cfg.serial[0] = stdout;
+        serial_stdin = 0;
+    }
+    cfg.rtc_start = -1;
     if (!cfg.kernel)
         die("%s", "no guest to run: give -kernel FILE (firmware boot comes with the PC machine)");
 
@@ -267,8 +324,16 @@ int main(int argc, char **argv)
         if (start_paused)
             die("%s", "-S needs a debugger: add -s or -gdb tcp::PORT");
         status = 0;
+        term_raw(serial_stdin >= 0);
         for (;;) {
-            MachineStop s = machine_run(m, 0);
+            /* Slices of guest time; between them, the terminal's input goes
+             * to the serial port attached to stdio. */
+            MachineStop s = machine_run(m, serial_stdin >= 0 ? 2000000 : 0);
+            if (s == MACHINE_BUDGET) {
+                if (serial_stdin >= 0 && pump_stdin(m, serial_stdin) < 0)
+                    serial_stdin = -1;
+                continue;
+            }
             if (s == MACHINE_EXIT) {
                 status = m->exit_code;
                 break;
@@ -289,6 +354,7 @@ int main(int argc, char **argv)
             }
         }
     }
+    term_restore();
     if (cfg.debugcon)
         fflush(cfg.debugcon);
     machine_destroy(m);

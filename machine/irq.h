@@ -36,4 +36,23 @@ static inline void irq_pulse(IrqLine *l)
     irq_set(l, 0);
 }
 
+/* Wired-OR of up to 32 level inputs onto one line (ISA IRQs shared by two
+ * devices, e.g. COM1 and COM3 on IRQ4). */
+typedef struct IrqOr {
+    unsigned levels; /* bit per input */
+    IrqLine out;
+} IrqOr;
+
+static inline void irq_or_set(void *opaque, int n, int level)
+{
+    IrqOr *o = (IrqOr *)opaque;
+    unsigned before = o->levels;
+    if (level)
+        o->levels |= 1u << (n & 31);
+    else
+        o->levels &= ~(1u << (n & 31));
+    if (!before != !o->levels)
+        irq_set(&o->out, o->levels != 0);
+}
+
 #endif

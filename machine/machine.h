@@ -12,7 +12,15 @@
 
 #include "cpu/cpu.h"
 #include "machine/bus.h"
+#include "machine/irq.h"
 #include "machine/sched.h"
+#include "devices/i8042.h"
+#include "devices/pci.h"
+#include "devices/pic.h"
+#include "devices/piix3.h"
+#include "devices/pit.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
 
 typedef struct MachineConfig {
     uint64_t ram_size;       /* bytes */
@@ -24,6 +32,8 @@ typedef struct MachineConfig {
     uint16_t debug_exit_size;
     FILE *debugcon;          /* port 0xE9 output; NULL discards */
     bool no_reboot;          /* -no-reboot: a reset ends the run instead */
+    FILE *serial[4];         /* COM1-COM4 output (-serial); NULL: not connected */
+    int64_t rtc_start;       /* RTC time at power-on, Unix seconds; -1: host time */
     unsigned log_mask;       /* LOG_GUEST_ERROR | LOG_UNIMP */
     FILE *log_file;          /* where logs go (stderr by default) */
 } MachineConfig;
@@ -51,6 +61,18 @@ typedef struct Machine {
     uint8_t rcr;          /* reset control register, port 0xCF9 */
     Sched sched;          /* guest-time events */
     uint64_t idle_ns;     /* guest time spent halted */
+
+    /* The chips on the board (pc_wire() in pc.c is the schematic). */
+    PicState pic;
+    PitState pit;
+    RtcState rtc;
+    I8042State kbc;
+    UartState com[4];
+    IrqOr com_irq[2];     /* IRQ4: COM1|COM3, IRQ3: COM2|COM4 */
+    PciBus pci;
+    I440fxState i440fx;
+    Piix3State piix3;
+    CpuIrqOps irq_ops;
 } Machine;
 
 /* Build the machine and load the kernel; on failure returns NULL with a
@@ -68,5 +90,10 @@ MachineStop machine_run(Machine *m, uint64_t max_insns);
 MachineStop machine_step(Machine *m);
 /* Ask a running machine_run to return soon (async-signal-safe). */
 void machine_request_stop(Machine *m);
+
+/* Serial input from the frontend to COMn (0-3): how many bytes the UART
+ * takes now, and hand them over. */
+size_t machine_serial_room(Machine *m, int port);
+void machine_serial_input(Machine *m, int port, const uint8_t *buf, size_t len);
 
 #endif

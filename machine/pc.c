@@ -2,15 +2,18 @@
  * loading.  Every device, port range and ROM window is wired in
  * pc_wire() below, which reads like the schematic.
  *
- * So far the board holds the CPU, RAM and the simple ISA debug ports
- * (POST code 0x80, debug console 0xE9, isa-debug-exit, port 0x92 and 0xCF9
- * reset control); the interrupt controllers, timers and the rest come with
- * the PC-machine work. */
+ * The board: CPU, RAM, the 8259A pair with the PIIX3 ELCR, the 8254 PIT
+ * and port 0x61, the MC146818 RTC, the 8042 keyboard controller, four
+ * 16550A UARTs, the i440FX/PIIX3 PCI chipset, and the ISA debug ports (POST
+ * code 0x80, debug console 0xE9, isa-debug-exit, port 0x92 and 0xCF9
+ * reset control).  No local APIC/IOAPIC yet: CPUID reports none and Linux
+ * runs on the PIC. */
 #include "machine/machine.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bios/linux.h"
 #include "bios/multiboot.h"
@@ -142,19 +145,118 @@ static void machine_log(void *opaque, int category, const char *msg)
 
 /* ---- Wiring --------------------------------------------------------------- */
 
+/* The CPU's INTR pin follows the master PIC's INT output. */
+static void cpu_intr(void *opaque, int n, int level)
+{
+    (void)n;
+    cpu_set_irq(opaque, level);
+}
+
+static void kbc_a20(void *opaque, bool enabled)
+{
+    cpu_set_a20(((Machine *)opaque)->cpu, enabled);
+}
+
+static void kbc_reset(void *opaque)
+{
+    Machine *m = opaque;
+    m->reset_pending = true;
+    cpu_request_exit(m->cpu);
+}
+
+static void serial_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    FILE *f = opaque;
+    fwrite(buf, 1, len, f);
+    fflush(f);
+}
+
+static void pc_devices_init(Machine *m)
+{
+    DevLog log = {machine_log, m, m->cfg.log_mask};
+    pic_init(&m->pic);
+    m->pic.log = log;
+    irq_connect(&m->pic.intr, cpu_intr, m->cpu, 0);
+    m->irq_ops.ack = pic_ack_cb;
+    m->cpu->irq_ops = &m->irq_ops;
+    m->cpu->irq_opaque = &m->pic;
+
+    pit_init(&m->pit, &m->sched);
+    m->pit.log = log;
+    irq_connect(&m->pit.out[0], pic_set_irq, &m->pic, 0);
+
+    int64_t t0 = m->cfg.rtc_start >= 0 ? m->cfg.rtc_start : (int64_t)time(NULL);
+    rtc_init(&m->rtc, &m->sched, t0);
+    m->rtc.log = log;
+    irq_connect(&m->rtc.irq, pic_set_irq, &m->pic, 8);
+    rtc_set_memory(&m->rtc, m->ram_size, 0);
+
+    i8042_init(&m->kbc);
+    m->kbc.log = log;
+    m->kbc.a20 = kbc_a20;
+    m->kbc.reset = kbc_reset;
+    m->kbc.cb_opaque = m;
+    irq_connect(&m->kbc.irq_kbd, pic_set_irq, &m->pic, 1);
+    irq_connect(&m->kbc.irq_mouse, pic_set_irq, &m->pic, 12);
+
+    /* COM1/COM3 share IRQ4 and COM2/COM4 IRQ3 through a wired OR. */
+    irq_connect(&m->com_irq[0].out, pic_set_irq, &m->pic, 4);
+    irq_connect(&m->com_irq[1].out, pic_set_irq, &m->pic, 3);
+    for (int k = 0; k < 4; k++) {
+        uart_init(&m->com[k], &m->sched);
+        m->com[k].log = log;
+        if (m->cfg.serial[k])
+            m->com[k].be = (CharBackend){serial_write, m->cfg.serial[k]};
+        irq_connect(&m->com[k].irq, irq_or_set, &m->com_irq[k & 1], k >> 1);
+    }
+
+    pci_bus_init(&m->pci);
+    m->pci.log = log;
+    i440fx_init(&m->i440fx, &m->pci);
+    piix3_init(&m->piix3, &m->pci);
+    for (int k = 0; k < 16; k++)
+        irq_connect(&m->piix3.isa_irq[k], pic_set_irq, &m->pic, k);
+}
+
+static void pc_devices_reset(Machine *m)
+{
+    /* The RTC keeps its time across a reset (it runs on its battery). */
+    pic_reset(&m->pic);
+    pit_reset(&m->pit);
+    i8042_reset(&m->kbc);
+    for (int k = 0; k < 4; k++)
+        uart_reset(&m->com[k]);
+    pci_bus_reset(&m->pci);
+}
+
 static int pc_wire(Machine *m)
 {
     Bus *b = &m->bus;
     uint64_t ram = m->ram_size;
     int r = 0;
+    static const uint16_t com_base[4] = {0x3F8, 0x2F8, 0x3E8, 0x2E8};
     /* Conventional memory, then extended memory above 1 MiB; the
      * 640 KiB-1 MiB window is left for VGA and ROMs. */
     r |= bus_map_ram(b, 0, ram < LOW_RAM_END ? ram : LOW_RAM_END, m->ram, 0);
     if (ram > 0x100000)
         r |= bus_map_ram(b, 0x100000, ram - 0x100000, m->ram + 0x100000, 0);
+    r |= bus_map_ports(b, 0x20, 2, &pic_master_ops, &m->pic);
+    r |= bus_map_ports(b, 0xA0, 2, &pic_slave_ops, &m->pic);
+    r |= bus_map_ports(b, 0x4D0, 2, &pic_elcr_ops, &m->pic);
+    r |= bus_map_ports(b, 0x40, 4, &pit_ops, &m->pit);
+    r |= bus_map_ports(b, 0x61, 1, &pit_port61_ops, &m->pit);
+    r |= bus_map_ports(b, 0x60, 1, &i8042_data_ops, &m->kbc);
+    r |= bus_map_ports(b, 0x64, 1, &i8042_cmd_ops, &m->kbc);
+    r |= bus_map_ports(b, 0x70, 2, &rtc_ops, &m->rtc);
+    for (int k = 0; k < 4; k++)
+        r |= bus_map_ports(b, com_base[k], 8, &uart_ops, &m->com[k]);
+    r |= bus_map_ports(b, 0xCF8, 4, &pci_conf_addr_ops, &m->pci);
+    r |= bus_map_ports(b, 0xCFC, 4, &pci_conf_data_ops, &m->pci);
     r |= bus_map_ports(b, 0x80, 1, &post_ops, m);
     r |= bus_map_ports(b, 0x92, 1, &port92_ops, m);
     r |= bus_map_ports(b, 0xE9, 1, &debugcon_ops, m);
+    /* After 0xCF8: a byte access to 0xCF9 is the reset control register,
+     * a dword access to 0xCF8 still reaches PCI. */
     r |= bus_map_ports(b, 0xCF9, 1, &rcr_ops, m);
     if (m->cfg.debug_exit)
         r |= bus_map_ports(b, m->cfg.debug_exit_port, m->cfg.debug_exit_size, &debug_exit_ops,
@@ -267,6 +369,7 @@ static int load_kernel(Machine *m, char *err, size_t errlen)
 int machine_reset(Machine *m, char *err, size_t errlen)
 {
     memset(m->ram, 0, m->ram_size);
+    pc_devices_reset(m);
     cpu_reset(m->cpu);
     cpu_flush_code(m->cpu);
     m->exit_pending = m->reset_pending = false;
@@ -295,7 +398,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         return NULL;
     }
     m->cpu = cpu_new(&m->bus);
-    if (!m->cpu || pc_wire(m) != 0) {
+    if (!m->cpu) {
         snprintf(err, errlen, "cannot set up the machine");
         machine_destroy(m);
         return NULL;
@@ -304,6 +407,12 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     m->cpu->log = machine_log;
     m->cpu->log_opaque = m;
     m->cpu->log_mask = cfg->log_mask;
+    pc_devices_init(m);
+    if (pc_wire(m) != 0) {
+        snprintf(err, errlen, "cannot wire the machine");
+        machine_destroy(m);
+        return NULL;
+    }
     if (machine_reset(m, err, errlen) != 0) {
         machine_destroy(m);
         return NULL;
@@ -319,6 +428,17 @@ void machine_destroy(Machine *m)
     bus_destroy(&m->bus);
     free(m->ram);
     free(m);
+}
+
+size_t machine_serial_room(Machine *m, int port)
+{
+    return port >= 0 && port < 4 ? uart_can_receive(&m->com[port]) : 0;
+}
+
+void machine_serial_input(Machine *m, int port, const uint8_t *buf, size_t len)
+{
+    if (port >= 0 && port < 4)
+        uart_receive(&m->com[port], buf, len);
 }
 
 void machine_request_stop(Machine *m)
