@@ -438,6 +438,7 @@ void cpu_reset(CpuState *c)
     c->dr[7] = 0x400;
     c->efer = 0;
     c->cpl = 0;
+    fpu_reset(c);
     c->halted = false;
     c->intr_shadow = 0;
     c->nmi_pending = false;
@@ -506,10 +507,13 @@ void cpu_free(CpuState *c)
 
 /* ---- CPUID ------------------------------------------------------------ */
 
-/* Features implemented and tested: TSC (RDTSC), CX8 (CMPXCHG8B), CMOV.
- * Nothing else is advertised until it exists (FPU, VME, PSE, MSR, PAE, ...
- * come with their issues). */
-#define CPUID_1_EDX ((1u << 4) | (1u << 8) | (1u << 15))
+/* Leaf 1 EDX: exactly the features that are implemented and tested:
+ * FPU (x87, tests/fpu), PSE, PAE, PGE and PSE-36 (tests/paging), TSC
+ * (RDTSC), CX8 (CMPXCHG8B), CMOV, FXSR (FXSAVE/FXRSTOR, tests/fpu).  The
+ * rest (VME, MSR, SEP, MTRR, PAT, MMX, SSE, ...) is added as it lands. */
+#define CPUID_1_EDX                                                                        \
+    ((1u << 0) | (1u << 3) | (1u << 4) | (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15) |  \
+     (1u << 17) | (1u << 24))
 
 void cpu_cpuid(CpuState *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {

@@ -211,8 +211,7 @@ static void deliver_protected(CpuState *c, int vector, int kind, bool has_code, 
     c->eip = off;
 }
 
-void intr_deliver(CpuState *c, int vector, int kind, bool has_code, uint32_t code,
-                  uint32_t ret_eip)
+void intr_deliver(CpuState *c, int vector, int kind, bool has_code, uint32_t code, uint32_t ret_eip)
 {
     c->halted = false;
     /* Delivering an event drops the single-step trap of the instruction
@@ -237,8 +236,7 @@ void intr_deliver(CpuState *c, int vector, int kind, bool has_code, uint32_t cod
     deliver_protected(c, vector, kind, has_code, code, ret_eip);
 }
 
-void cpu_interrupt(CpuState *c, int vector, int code, bool has_code, bool soft,
-                   uint32_t next_eip)
+void cpu_interrupt(CpuState *c, int vector, int code, bool has_code, bool soft, uint32_t next_eip)
 {
     intr_deliver(c, vector, soft ? EV_SOFT : EV_TRAP, has_code, (uint32_t)code,
                  soft ? next_eip : c->eip);
@@ -485,8 +483,14 @@ void intr_iret(CpuState *c, unsigned size, uint32_t next_eip)
 /* DR7 fields of breakpoint n (SDM vol. 3, 17.2.4): enable bits L/G at 2n,
  * R/W at 16 + 4n (00 execute, 01 write, 10 I/O, 11 read/write), LEN at
  * 18 + 4n (00 1 byte, 01 2, 11 4; 10 is 8 bytes where defined). */
-static bool dr_enabled(uint32_t dr7, int n) { return (dr7 >> (2 * n)) & 3; }
-static unsigned dr_rw(uint32_t dr7, int n) { return (dr7 >> (16 + 4 * n)) & 3; }
+static bool dr_enabled(uint32_t dr7, int n)
+{
+    return (dr7 >> (2 * n)) & 3;
+}
+static unsigned dr_rw(uint32_t dr7, int n)
+{
+    return (dr7 >> (16 + 4 * n)) & 3;
+}
 static unsigned dr_len(uint32_t dr7, int n)
 {
     static const unsigned len[4] = {1, 2, 8, 4};

@@ -104,8 +104,8 @@ void cpu_set_flat32(CpuState *c)
     c->cpl = 0;
     c->eflags &= ~FL_VM;
     for (int k = 0; k < 6; k++) {
-        uint16_t attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_DB | SEG_ATTR_G |
-                        (k == SEG_CS ? 0x0B : 0x03);
+        uint16_t attr =
+            SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_DB | SEG_ATTR_G | (k == SEG_CS ? 0x0B : 0x03);
         c->seg[k].sel = k == SEG_CS ? 0x08 : 0x10;
         c->seg[k].base = 0;
         c->seg[k].limit = 0xFFFFFFFFu;
@@ -447,8 +447,8 @@ void far_jmp(CpuState *c, uint16_t sel, uint32_t off, uint32_t next_eip)
  * switch to the stack of the target level from the TSS, push the caller's
  * SS:ESP, copy the gate's parameter count of words or dwords from the
  * caller's stack, push the return address (SDM vol. 3, 5.8.5-5.8.6). */
-static void call_gate_inner(CpuState *c, const Desc *g, uint16_t tsel, Desc *t,
-                            uint32_t toff, uint32_t next_eip)
+static void call_gate_inner(CpuState *c, const Desc *g, uint16_t tsel, Desc *t, uint32_t toff,
+                            uint32_t next_eip)
 {
     int npl = (int)desc_dpl(t);
     bool gate32 = desc_type(g) == SYS_CALL32;

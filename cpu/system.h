@@ -15,9 +15,18 @@ typedef struct Desc {
 } Desc;
 
 /* Type field with the S bit (bit 4): 0x10-0x1F code/data, 0x00-0x0F system. */
-static inline unsigned desc_type(const Desc *d) { return (d->hi >> 8) & 0x1F; }
-static inline unsigned desc_dpl(const Desc *d) { return (d->hi >> 13) & 3; }
-static inline bool desc_present(const Desc *d) { return d->hi & 0x8000u; }
+static inline unsigned desc_type(const Desc *d)
+{
+    return (d->hi >> 8) & 0x1F;
+}
+static inline unsigned desc_dpl(const Desc *d)
+{
+    return (d->hi >> 13) & 3;
+}
+static inline bool desc_present(const Desc *d)
+{
+    return d->hi & 0x8000u;
+}
 static inline uint32_t desc_base(const Desc *d)
 {
     return (d->lo >> 16) | ((d->hi & 0xFF) << 16) | (d->hi & 0xFF000000u);
@@ -29,23 +38,35 @@ static inline uint32_t desc_limit(const Desc *d)
     return (d->hi & (1u << 23)) ? (l << 12) | 0xFFF : l;
 }
 /* Gate fields (SDM vol. 3, 5.8.3 and 6.11). */
-static inline uint16_t gate_sel(const Desc *d) { return (uint16_t)(d->lo >> 16); }
+static inline uint16_t gate_sel(const Desc *d)
+{
+    return (uint16_t)(d->lo >> 16);
+}
 static inline uint32_t gate_off(const Desc *d, bool gate32)
 {
     return gate32 ? (d->lo & 0xFFFF) | (d->hi & 0xFFFF0000u) : d->lo & 0xFFFF;
 }
 
-#define DT_CODE(t) (((t) & 0x18) == 0x18)
-#define DT_DATA(t) (((t) & 0x18) == 0x10)
-#define DT_CONFORMING(t) (((t) & 0x1C) == 0x1C)
-#define DT_READABLE(t) (DT_DATA(t) || ((t) & 0x1A) == 0x1A)
-#define DT_WRITABLE_DATA(t) (((t) & 0x1A) == 0x12)
+#define DT_CODE(t) (((t)&0x18) == 0x18)
+#define DT_DATA(t) (((t)&0x18) == 0x10)
+#define DT_CONFORMING(t) (((t)&0x1C) == 0x1C)
+#define DT_READABLE(t) (DT_DATA(t) || ((t)&0x1A) == 0x1A)
+#define DT_WRITABLE_DATA(t) (((t)&0x1A) == 0x12)
 
 /* System descriptor types (S = 0), SDM vol. 3, table 3-2. */
 enum {
-    SYS_TSS16 = 1, SYS_LDT = 2, SYS_TSS16_BUSY = 3, SYS_CALL16 = 4, SYS_TASK = 5,
-    SYS_INT16 = 6, SYS_TRAP16 = 7, SYS_TSS32 = 9, SYS_TSS32_BUSY = 11, SYS_CALL32 = 12,
-    SYS_INT32 = 14, SYS_TRAP32 = 15,
+    SYS_TSS16 = 1,
+    SYS_LDT = 2,
+    SYS_TSS16_BUSY = 3,
+    SYS_CALL16 = 4,
+    SYS_TASK = 5,
+    SYS_INT16 = 6,
+    SYS_TRAP16 = 7,
+    SYS_TSS32 = 9,
+    SYS_TSS32_BUSY = 11,
+    SYS_CALL32 = 12,
+    SYS_INT32 = 14,
+    SYS_TRAP32 = 15,
 };
 
 /* Implicit supervisor-mode accesses (descriptor tables, the TSS, the IDT):
@@ -77,7 +98,10 @@ static inline bool real_or_v86(const CpuState *c)
 {
     return !(c->cr0 & CR0_PE) || (c->eflags & FL_VM);
 }
-static inline unsigned cur_iopl(const CpuState *c) { return (c->eflags & FL_IOPL) >> 12; }
+static inline unsigned cur_iopl(const CpuState *c)
+{
+    return (c->eflags & FL_IOPL) >> 12;
+}
 
 /* ---- Stack frames built before the state changes ------------------------- */
 

@@ -7,18 +7,38 @@
 
 /* 32-bit TSS offsets (SDM vol. 3, figure 7-2). */
 enum {
-    T32_LINK = 0x00, T32_ESP0 = 0x04, T32_CR3 = 0x1C, T32_EIP = 0x20, T32_EFLAGS = 0x24,
-    T32_REGS = 0x28, T32_SEGS = 0x48, T32_LDT = 0x60, T32_TRAP = 0x64, T32_IOMAP = 0x66,
+    T32_LINK = 0x00,
+    T32_ESP0 = 0x04,
+    T32_CR3 = 0x1C,
+    T32_EIP = 0x20,
+    T32_EFLAGS = 0x24,
+    T32_REGS = 0x28,
+    T32_SEGS = 0x48,
+    T32_LDT = 0x60,
+    T32_TRAP = 0x64,
+    T32_IOMAP = 0x66,
     T32_MIN_LIMIT = 0x67,
 };
 /* 16-bit TSS offsets (SDM vol. 3, figure 7-11). */
 enum {
-    T16_LINK = 0x00, T16_SP0 = 0x02, T16_IP = 0x0E, T16_FLAGS = 0x10, T16_REGS = 0x12,
-    T16_SEGS = 0x22, T16_LDT = 0x2A, T16_MIN_LIMIT = 0x2B,
+    T16_LINK = 0x00,
+    T16_SP0 = 0x02,
+    T16_IP = 0x0E,
+    T16_FLAGS = 0x10,
+    T16_REGS = 0x12,
+    T16_SEGS = 0x22,
+    T16_LDT = 0x2A,
+    T16_MIN_LIMIT = 0x2B,
 };
 
-static bool tss32(unsigned type) { return type & 8; }
-static bool tr_is32(const CpuState *c) { return tss32(c->tr.attr & 0x1F); }
+static bool tss32(unsigned type)
+{
+    return type & 8;
+}
+static bool tr_is32(const CpuState *c)
+{
+    return tss32(c->tr.attr & 0x1F);
+}
 
 /* The state a task switch loads. */
 typedef struct TaskState {
@@ -47,8 +67,8 @@ static void tss_read(CpuState *c, uint32_t base, bool is32, TaskState *t)
         t->eip = sys_read(c, base + T16_IP, 2);
         t->eflags = sys_read(c, base + T16_FLAGS, 2);
         for (int r = 0; r < 8; r++)
-            t->regs[r] = (c->regs[r] & 0xFFFF0000u) |
-                         sys_read(c, base + T16_REGS + 2 * (uint32_t)r, 2);
+            t->regs[r] =
+                (c->regs[r] & 0xFFFF0000u) | sys_read(c, base + T16_REGS + 2 * (uint32_t)r, 2);
         for (int s = 0; s < 4; s++)
             t->segs[s] = (uint16_t)sys_read(c, base + T16_SEGS + 2 * (uint32_t)s, 2);
         t->ldt = (uint16_t)sys_read(c, base + T16_LDT, 2);

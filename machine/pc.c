@@ -164,6 +164,24 @@ static void kbc_reset(void *opaque)
     cpu_request_exit(m->cpu);
 }
 
+/* FERR# from the x87 drives IRQ 13 on a PC; a write to port 0xF0 (the
+ * IGNNE# latch of the AT design) clears the request until FERR# rises
+ * again (SDM vol. 1, 8.7 and D.2.1). */
+static void fpu_ferr(void *opaque, bool level)
+{
+    Machine *m = opaque;
+    pic_set_irq(&m->pic, 13, level);
+}
+
+static void port_f0_write(void *s, uint32_t off, uint32_t v, unsigned size)
+{
+    (void)off;
+    (void)v;
+    (void)size;
+    pic_set_irq(&((Machine *)s)->pic, 13, 0);
+}
+static const BusOps port_f0_ops = {NULL, port_f0_write, 1, 1};
+
 static void serial_write(void *opaque, const uint8_t *buf, size_t len)
 {
     FILE *f = opaque;
@@ -180,6 +198,8 @@ static void pc_devices_init(Machine *m)
     m->irq_ops.ack = pic_ack_cb;
     m->cpu->irq_ops = &m->irq_ops;
     m->cpu->irq_opaque = &m->pic;
+    m->cpu->fpu.ferr_hook = fpu_ferr;
+    m->cpu->fpu.ferr_opaque = m;
 
     pit_init(&m->pit, &m->sched);
     m->pit.log = log;
@@ -252,6 +272,7 @@ static int pc_wire(Machine *m)
         r |= bus_map_ports(b, com_base[k], 8, &uart_ops, &m->com[k]);
     r |= bus_map_ports(b, 0xCF8, 4, &pci_conf_addr_ops, &m->pci);
     r |= bus_map_ports(b, 0xCFC, 4, &pci_conf_data_ops, &m->pci);
+    r |= bus_map_ports(b, 0xF0, 1, &port_f0_ops, m);
     r |= bus_map_ports(b, 0x80, 1, &post_ops, m);
     r |= bus_map_ports(b, 0x92, 1, &port92_ops, m);
     r |= bus_map_ports(b, 0xE9, 1, &debugcon_ops, m);

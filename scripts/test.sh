@@ -19,4 +19,5 @@ meson setup build-asan --buildtype=debugoptimized -Dwerror=true \
     -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan -j"$jobs"
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SST_STRIDE=${SST_STRIDE:-10} \
-  meson test -C build-asan --print-errorlogs --num-processes "$jobs" --suite unit --suite sst --suite system --suite devices --suite gdb
+  KESTREL_FPU_CASES=${KESTREL_FPU_CASES:-3000} \
+  meson test -C build-asan --print-errorlogs --num-processes "$jobs" --suite unit --suite sst --suite system --suite devices --suite gdb --suite fpu

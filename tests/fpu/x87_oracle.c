@@ -23,7 +23,9 @@
  * the 128 bytes at [esi] (for FNSTENV/FNSAVE, not their pointer fields).
  * Transcendental forms (F2XM1 FYL2X FYL2XP1 FPTAN FPATAN FSIN FCOS
  * FSINCOS) allow each result register to differ from the host's by at
- * most 1 ulp, and then C1 (the round-up bit) too.
+ * most 1 ulp, and do not compare C1: the processor sets it ("rounded up")
+ * from its own internal approximation, so it differs from a more precise
+ * computation whenever the exact value is near a rounding boundary.
  *
  * Usage: x87_oracle [--backend host|soft] [-n CASES] [-v] [FILTER...]
  *   KESTREL_FPU_CASES  cases per form (default 100000; the sanitizer run
@@ -630,9 +632,15 @@ static const char *compare(const Form *f, const Out *h, const Out *k, char *why,
     for (int w = 0; w < 3; w++) {
         uint16_t a = get16(h->img + 4 * w), b = get16(k->img + 4 * w);
         uint16_t ra = get16(h->img + 4 * w + 2), rb = get16(k->img + 4 * w + 2);
-        if (w == 1 && tol_used) {
+        if (w == 1 && f->trans) {
             a &= ~0x0200;
             b &= ~0x0200;
+            if (tol_used) {
+                /* A result a ulp apart may be on the other side of the
+                 * smallest normal. */
+                a &= ~0x0010;
+                b &= ~0x0010;
+            }
         }
         if (a != b || ra != rb) {
             snprintf(why, n, "%s: host %04x (%04x), kestrel %04x (%04x)", names[w], a, ra, b, rb);
@@ -655,6 +663,25 @@ static const char *compare(const Form *f, const Out *h, const Out *k, char *why,
         return why;
     }
     return NULL;
+}
+
+/* F2XM1 and FYL2XP1 are undefined outside -1 <= x <= 1 and |x| < 1 -
+ * sqrt(2)/2 (SDM vol. 2): the soft back end is not compared there. */
+static bool out_of_domain(const Form *f, const Case *c)
+{
+    if (f->dist != D_2XM1 && f->dist != D_LOGP1)
+        return false;
+    unsigned top = (get16(c->img + 4) >> 11) & 7;
+    unsigned tw = get16(c->img + 8);
+    if (((tw >> (2 * top)) & 3) == 3)
+        return false; /* ST0 empty: a stack fault, defined */
+    F80v v = get_f80(c->img + 28);
+    unsigned e = v.se & 0x7FFF;
+    if (e == 0x7FFF || e == 0 || !(v.m >> 63))
+        return false; /* specials are defined */
+    if (f->dist == D_2XM1)
+        return e > 0x3FFF || (e == 0x3FFF && v.m != 1ull << 63);
+    return e > 0x3FFD || (e == 0x3FFD && v.m > 0x95F619980C4336F7ull);
 }
 
 static void print_case(const Case *c)
@@ -713,7 +740,7 @@ int main(int argc, char **argv)
     Kes k;
     kes_init(&k, soft);
     int passed = 0, failed = 0;
-    long total = 0;
+    long total = 0, skipped = 0;
     for (size_t fi = 0; fi < N_FORMS; fi++) {
         const Form *f = &forms[fi];
         if (nfilters) {
@@ -733,6 +760,10 @@ int main(int argc, char **argv)
             Case c;
             Out ho, ko;
             gen_case(&r, f, &c);
+            if (soft && out_of_domain(f, &c)) {
+                skipped++;
+                continue;
+            }
             host_exec(hs, &c, &ho);
             kes_run(&k, &c, &ko);
             char why[256];
@@ -757,7 +788,11 @@ int main(int argc, char **argv)
             passed++;
         }
     }
-    printf("%ld cases in %d forms\n", total, passed + failed);
+    cpu_free(k.cpu);
+    bus_destroy(&k.bus);
+    free(k.ram);
+    printf("%ld cases in %d forms (%ld outside F2XM1/FYL2XP1's domain not compared)\n", total,
+           passed + failed, skipped);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -33,16 +33,18 @@ static uint32_t rnd(void)
     return (uint32_t)(rng_state >> 16);
 }
 
-static uint32_t pick(const uint32_t *v, size_t n) { return v[rnd() % n]; }
+static uint32_t pick(const uint32_t *v, size_t n)
+{
+    return v[rnd() % n];
+}
 
 /* A descriptor that is often plausible: a random type from the ones the
  * checks distinguish, a base and limit inside RAM or not. */
 static void rand_desc(uint8_t *d)
 {
-    static const uint32_t types[] = {0x92, 0x93, 0x9A, 0x9B, 0x9E, 0x90, 0x96, 0x98, 0xF2,
-                                     0xFA, 0xB2, 0xBA, 0xD2, 0xDA, 0x89, 0x8B, 0x81, 0x83,
-                                     0x82, 0x8C, 0xEC, 0x84, 0xE4, 0x85, 0xE5, 0x8E, 0x8F,
-                                     0x12, 0x1A, 0x00};
+    static const uint32_t types[] = {0x92, 0x93, 0x9A, 0x9B, 0x9E, 0x90, 0x96, 0x98, 0xF2, 0xFA,
+                                     0xB2, 0xBA, 0xD2, 0xDA, 0x89, 0x8B, 0x81, 0x83, 0x82, 0x8C,
+                                     0xEC, 0x84, 0xE4, 0x85, 0xE5, 0x8E, 0x8F, 0x12, 0x1A, 0x00};
     uint32_t base = (rnd() & 3) ? rnd() % RAM_SIZE : rnd();
     uint32_t limit = (rnd() & 1) ? 0xFFFFF : rnd() & 0xFFFFF;
     uint32_t access = (rnd() & 7) ? pick(types, sizeof types / sizeof types[0]) : rnd() & 0xFF;
@@ -76,13 +78,14 @@ static void rand_desc(uint8_t *d)
 static void rand_code(uint8_t *p, uint32_t len)
 {
     static const uint8_t ops[][3] = {
-        {0xEA, 0, 0}, {0x9A, 0, 0}, {0xCA, 0, 0}, {0xCB, 0, 0}, {0xCF, 0, 0}, {0xCD, 0, 0},
-        {0xCC, 0, 0}, {0xCE, 0, 0}, {0xF1, 0, 0}, {0x8E, 0, 0}, {0x17, 0, 0}, {0x1F, 0, 0},
-        {0x07, 0, 0}, {0x0F, 0x00, 0}, {0x0F, 0x02, 0}, {0x0F, 0x03, 0}, {0x0F, 0x01, 0},
-        {0x0F, 0x22, 0}, {0x0F, 0x23, 0}, {0x0F, 0x34, 0}, {0x0F, 0x35, 0}, {0x0F, 0x30, 0},
-        {0x0F, 0x32, 0}, {0xFA, 0, 0}, {0xFB, 0, 0}, {0x9C, 0, 0}, {0x9D, 0, 0}, {0xF4, 0, 0},
-        {0xE4, 0, 0}, {0xEC, 0, 0}, {0xEE, 0, 0}, {0x6C, 0, 0}, {0xF3, 0xA4, 0},
-        {0xFF, 0, 0}, {0x66, 0xCF, 0}, {0x63, 0, 0},
+        {0xEA, 0, 0},    {0x9A, 0, 0},    {0xCA, 0, 0},    {0xCB, 0, 0},    {0xCF, 0, 0},
+        {0xCD, 0, 0},    {0xCC, 0, 0},    {0xCE, 0, 0},    {0xF1, 0, 0},    {0x8E, 0, 0},
+        {0x17, 0, 0},    {0x1F, 0, 0},    {0x07, 0, 0},    {0x0F, 0x00, 0}, {0x0F, 0x02, 0},
+        {0x0F, 0x03, 0}, {0x0F, 0x01, 0}, {0x0F, 0x22, 0}, {0x0F, 0x23, 0}, {0x0F, 0x34, 0},
+        {0x0F, 0x35, 0}, {0x0F, 0x30, 0}, {0x0F, 0x32, 0}, {0xFA, 0, 0},    {0xFB, 0, 0},
+        {0x9C, 0, 0},    {0x9D, 0, 0},    {0xF4, 0, 0},    {0xE4, 0, 0},    {0xEC, 0, 0},
+        {0xEE, 0, 0},    {0x6C, 0, 0},    {0xF3, 0xA4, 0}, {0xFF, 0, 0},    {0x66, 0xCF, 0},
+        {0x63, 0, 0},
     };
     uint32_t k = 0;
     while (k < len) {
@@ -117,8 +120,8 @@ int main(int argc, char **argv)
 {
     const char *env = getenv("SYS_FUZZ_ROUNDS");
     unsigned rounds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0)
-                      : env     ? (unsigned)strtoul(env, NULL, 0)
-                                : 150;
+                      : env    ? (unsigned)strtoul(env, NULL, 0)
+                               : 150;
     rng_state = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
     if (!rng_state)
         rng_state = 1;
@@ -152,8 +155,10 @@ int main(int argc, char **argv)
          * a TSS with sane inner stacks, and most IDT gates usable. */
         if (rnd() & 3) {
             static const uint8_t flat[4][8] = {
-                {0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0}, {0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0},
-                {0xFF, 0xFF, 0, 0, 0, 0xFA, 0xCF, 0}, {0xFF, 0xFF, 0, 0, 0, 0xF2, 0xCF, 0},
+                {0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0},
+                {0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0},
+                {0xFF, 0xFF, 0, 0, 0, 0xFA, 0xCF, 0},
+                {0xFF, 0xFF, 0, 0, 0, 0xF2, 0xCF, 0},
             };
             memcpy(ram + GDT_BASE + 8, flat, sizeof flat);
             const uint8_t ldt[8] = {0xFF, 0, LDT_BASE & 0xFF, LDT_BASE >> 8, 0, 0x82, 0, 0};
@@ -173,7 +178,7 @@ int main(int argc, char **argv)
                 uint8_t *g = ram + IDT_BASE + 8 * k;
                 uint32_t off = CODE_BASE + rnd() % CODE_SIZE;
                 uint8_t acc = (uint8_t)(0x8E | (rnd() & 1) | ((rnd() & 1) ? 0x60 : 0));
-                const uint8_t gate[8] = {(uint8_t)off, (uint8_t)(off >> 8), 0x08, 0, 0, acc,
+                const uint8_t gate[8] = {(uint8_t)off,         (uint8_t)(off >> 8), 0x08, 0, 0, acc,
                                          (uint8_t)(off >> 16), (uint8_t)(off >> 24)};
                 memcpy(g, gate, 8);
             }
@@ -219,10 +224,8 @@ int main(int argc, char **argv)
             int cpl = (rnd() & 1) ? 3 : (int)(rnd() & 3);
             uint16_t dpl = (uint16_t)(cpl << 5);
             c->cpl = cpl;
-            set_cache(c, SEG_CS, (uint16_t)(0x08 | cpl), 0, 0xFFFFFFFFu,
-                      (uint16_t)(0xC09B | dpl));
-            set_cache(c, SEG_SS, (uint16_t)(0x10 | cpl), 0, 0xFFFFFFFFu,
-                      (uint16_t)(0xC093 | dpl));
+            set_cache(c, SEG_CS, (uint16_t)(0x08 | cpl), 0, 0xFFFFFFFFu, (uint16_t)(0xC09B | dpl));
+            set_cache(c, SEG_SS, (uint16_t)(0x10 | cpl), 0, 0xFFFFFFFFu, (uint16_t)(0xC093 | dpl));
             c->eip = CODE_BASE + rnd() % CODE_SIZE;
         }
         c->cr4 = rnd() & (CR4_VME | CR4_PVI | CR4_DE | CR4_TSD);

@@ -282,11 +282,12 @@ int main(int argc, char **argv)
             status = h.exit_value == 0x10 ? 0 : h.exit_value == 0x12 ? 77 : 1;
         }
     }
-    for (unsigned k = ring_n > (unsigned)trace ? ring_n - (unsigned)trace : 0; trace && k < ring_n; k++)
+    for (unsigned k = ring_n > (unsigned)trace ? ring_n - (unsigned)trace : 0; trace && k < ring_n;
+         k++)
         fprintf(stderr, "trace %04x:%08" PRIx32 "\n", ring_cs[k % RING], ring_eip[k % RING]);
     if (why)
-        fprintf(stderr, "harness: %s at %04x:%08" PRIx32 " after %" PRIu64 " instructions\n",
-                why, c->seg[SEG_CS].sel, c->eip, c->icount);
+        fprintf(stderr, "harness: %s at %04x:%08" PRIx32 " after %" PRIu64 " instructions\n", why,
+                c->seg[SEG_CS].sel, c->eip, c->icount);
     cpu_free(c);
     bus_destroy(&bus);
     free(ram);

@@ -9,6 +9,7 @@
 TSS_BAD     equ 0x17C00
 TSS_TRAP    equ 0x17D00
 TSS_SMALL   equ 0x17E00
+TSS_DF      equ 0x17B00
 
 T1          equ (FREE_IDX + 0) * 8     ; task A, 32-bit
 TG1         equ (FREE_IDX + 1) * 8     ; task gate -> T1
@@ -21,6 +22,8 @@ T4          equ (FREE_IDX + 7) * 8     ; #TS handler task
 T_BAD       equ (FREE_IDX + 8) * 8     ; CS selector names a data segment
 T_TRAP      equ (FREE_IDX + 9) * 8     ; T bit set
 TG0         equ (FREE_IDX + 10) * 8    ; task gate -> the (busy) main TSS
+T_DF        equ (FREE_IDX + 11) * 8    ; double-fault handler task
+S_TINY      equ (FREE_IDX + 12) * 8    ; a 17-byte stack segment
 
 %macro SEG 5
     mov eax, (%1) / 8
@@ -67,6 +70,9 @@ test_main:
     SEG T_BAD, TSS_BAD, 0x67, 0x89, 0
     SEG T_TRAP, TSS_TRAP, 0x67, 0x89, 0
     TASKGATE gdt + TG0, SEL_TSS0, 0x85
+    MKTSS TSS_DF, task_df, STACK_T - 0x5000
+    SEG T_DF, TSS_DF, 0x67, 0x89, 0
+    SEG S_TINY, 0x60000, 0x10, 0x92, 0x4
 
     ; ---- JMP to a TSS and back (7.3) ----
     CASE "JMP to a TSS"
@@ -217,6 +223,26 @@ test_main:
     CHECK dword [r_err], SEL_DATA0, "error code"
     CHECK dword [r_link], T_BAD, "back link: the task that faulted"
 
+    ; ---- #DF through a task gate: a stack that overflows ----
+    CASE "#GP with no room on the stack: #SS, #DF through a task gate"
+    TASKGATE IDT_ADDR + 8 * 8, T_DF, 0x85
+    mov [df_esp], esp
+    mov ax, S_TINY
+    mov ss, ax
+    mov esp, 8
+    mov ax, 0x208
+.fdf: mov ds, ax
+    jmp fail
+.df_back:
+    mov eax, 8
+    mov ebx, exc_stubs + 8 * 16
+    mov cl, 0x8E
+    call set_idt
+    CHECK dword [df_err], 0, "#DF error code"
+    CHECK dword [df_link], SEL_TSS0, "back link"
+    CHECK dword [df_eip], .fdf, "EIP saved: the instruction that faulted"
+    CHECK dword [df_ss], S_TINY, "SS saved"
+
     ; ---- IRET with NT and a back link to an available TSS ----
     CASE "IRET to a task that is not busy: #TS(link)"
     mov word [TSS0], T1
@@ -308,6 +334,24 @@ task_d:
     mov dword [d_ran], 1
     jmp SEL_TSS0:0
 
+; Double-fault task: record, repair the interrupted task's stack and EIP
+; in its TSS, return to it.
+task_df:
+    mov eax, [esp]
+    mov [df_err], eax
+    movzx eax, word [TSS_DF]
+    mov [df_link], eax
+    mov eax, [TSS0 + 0x20]
+    mov [df_eip], eax
+    movzx eax, word [TSS0 + 0x50]
+    mov [df_ss], eax
+    mov dword [TSS0 + 0x50], SEL_DATA0
+    mov eax, [df_esp]
+    mov [TSS0 + 0x38], eax
+    mov dword [TSS0 + 0x20], test_main.df_back
+    add esp, 4
+    iret
+
 task_rec:
     mov eax, [esp]
     mov [r_err], eax
@@ -373,5 +417,10 @@ r_link:     dd 0
 hook_vec:   dd 0
 hook_eip:   dd 0
 hook_dr6:   dd 0
+df_esp:     dd 0
+df_err:     dd 0
+df_link:    dd 0
+df_eip:     dd 0
+df_ss:      dd 0
 
 %include "tail.inc"
