@@ -508,12 +508,16 @@ void cpu_free(CpuState *c)
 /* ---- CPUID ------------------------------------------------------------ */
 
 /* Leaf 1 EDX: exactly the features that are implemented and tested:
- * FPU (x87, tests/fpu), PSE, PAE, PGE and PSE-36 (tests/paging), TSC
- * (RDTSC), CX8 (CMPXCHG8B), CMOV, FXSR (FXSAVE/FXRSTOR, tests/fpu).  The
- * rest (VME, MSR, SEP, MTRR, PAT, MMX, SSE, ...) is added as it lands. */
+ * FPU (x87, tests/fpu), VME with PVI (tests/system v86), PSE, PAE, PGE and
+ * PSE-36 (tests/paging), TSC (RDTSC), MSR, CX8 (CMPXCHG8B), SEP
+ * (SYSENTER/SYSEXIT), MTRR and PAT (MSR storage; tests/system msr), CMOV,
+ * FXSR (FXSAVE/FXRSTOR, tests/fpu).  MMX and SSE come with their work. */
 #define CPUID_1_EDX                                                                        \
-    ((1u << 0) | (1u << 3) | (1u << 4) | (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15) |  \
-     (1u << 17) | (1u << 24))
+    ((1u << 0) | (1u << 1) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |    \
+     (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) |          \
+     (1u << 24))
+/* Leaf 0x80000001 EDX: NX (the XD bit with EFER.NXE, tests/paging). */
+#define CPUID_X1_EDX (1u << 20)
 
 void cpu_cpuid(CpuState *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
@@ -533,6 +537,14 @@ void cpu_cpuid(CpuState *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[1] = 0;
         out[2] = 0;
         out[3] = CPUID_1_EDX;
+        break;
+    case 0x80000000u:
+        out[0] = 0x80000001u; /* highest extended leaf */
+        out[1] = out[2] = out[3] = 0;
+        break;
+    case 0x80000001u:
+        out[0] = out[1] = out[2] = 0;
+        out[3] = CPUID_X1_EDX;
         break;
     default:
         /* Leaves above the maximum return the highest basic leaf's data on

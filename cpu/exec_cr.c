@@ -1,6 +1,7 @@
 /* Control registers, debug registers, CLTS, LMSW/SMSW, INVLPG, WBINVD:
  * SDM vol. 3, 2.5 and 17.2, and the instruction pages of vol. 2. */
 #include "cpu/handlers.h"
+#include "cpu/system.h"
 #include "cpu/paging.h"
 
 /* Privileged instructions: #GP(0) unless CPL 0 (real mode is CPL 0; V86 is
@@ -142,7 +143,9 @@ static int dr_index(CpuState *c, int r)
 HANDLER(sys_mov_rd)
 {
     need_cpl0(c);
-    c->regs[i->rm] = c->dr[dr_index(c, i->reg)];
+    int r = dr_index(c, i->reg);
+    dr_general_detect(c);
+    c->regs[i->rm] = c->dr[r];
     NEXT(c, i);
 }
 SET_ALL(sys_mov_rd, sys_mov_rd)
@@ -153,13 +156,12 @@ HANDLER(sys_mov_dr)
 {
     need_cpl0(c);
     int r = dr_index(c, i->reg);
+    dr_general_detect(c);
     uint32_t v = c->regs[i->rm];
     if (r == 6)
         v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;
     else if (r == 7)
         v = (v & 0xFFFF2BFFu) | 0x400;
-    if (r == 7 && (v & 0xFF))
-        cpu_log(c, LOG_UNIMP, "debug-register breakpoints (DR7 %#x)", v);
     c->dr[r] = v;
     NEXT(c, i);
 }

@@ -378,8 +378,8 @@ HANDLER(load_far_ptr)
     uint32_t sel = mem_read(c, i->seg, (ea + i->size) & ((i->flags & I_AD32) ? ~0u : 0xFFFF), 2);
     seg_load(c, s, (uint16_t)sel);
     reg_set(c, i->reg, i->size, off);
-    if (s == SEG_SS)
-        c->intr_shadow = 1;
+    /* Unlike MOV SS and POP SS, LSS does not inhibit interrupts (SDM vol. 3,
+     * 6.8.3). */
     NEXT(c, i);
 }
 SET_ALL(load_far_ptr, load_far_ptr)

@@ -3,6 +3,7 @@
  * the inner levels, the I/O permission bitmap and the V86 interrupt
  * redirection bitmap.  SDM vol. 3, chapter 7 (task management), 20.3.3
  * (redirection bitmap); vol. 1, 19.5 (I/O permission bitmap). */
+#include "cpu/paging.h"
 #include "cpu/system.h"
 
 /* 32-bit TSS offsets (SDM vol. 3, figure 7-2). */
@@ -188,16 +189,18 @@ void task_switch(CpuState *c, uint16_t sel, const Desc *d, int reason, uint32_t 
     busy.hi |= 0x200;
     desc_to_cache(&c->tr, sel, &busy);
     c->cr0 |= CR0_TS;
-    if (new32 && (c->cr0 & CR0_PG)) {
-        c->cr3 = t.cr3;
-        cpu_tlb_flush(c);
-    }
+    /* Through the paging code so that PAE reloads the PDPTEs and global
+     * TLB entries survive (SDM vol. 3, 4.4.1 and 4.10.4.1); a bad PDPTE
+     * faults in the new task's context. */
+    bool cr3_ok = !(new32 && (c->cr0 & CR0_PG)) || paging_load_cr3(c, t.cr3);
     memcpy(c->regs, t.regs, sizeof t.regs);
     cpu_set_eflags(c, new32 ? t.eflags : t.eflags & 0xFFFF);
     c->eip = new32 ? t.eip : t.eip & 0xFFFF;
     /* Local breakpoint enables belong to the old task (17.2.4). */
     c->dr[7] &= ~0x155u;
     c->stop_block = true;
+    if (!cr3_ok)
+        cpu_gp0(c);
 
     /* Segment registers: selectors first, with unusable caches, so that a
      * fault while loading them finds the new task's selectors. */

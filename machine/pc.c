@@ -477,6 +477,12 @@ static MachineStop machine_after(Machine *m, CpuExit r, bool *again)
         m->exit_pending = false;
         return MACHINE_EXIT;
     }
+    /* A stop request wins over a reset, so a guest stuck in a reset loop
+     * can still be interrupted. */
+    if (m->stop_request) {
+        m->stop_request = 0;
+        return MACHINE_STOP_REQUEST;
+    }
     if (r == CPU_EXIT_SHUTDOWN || m->reset_pending) {
         /* A triple fault or a reset request resets the PC; -no-reboot makes
          * it the end of the run, as with QEMU. */
@@ -489,10 +495,6 @@ static MachineStop machine_after(Machine *m, CpuExit r, bool *again)
         }
         *again = true;
         return MACHINE_BUDGET;
-    }
-    if (m->stop_request) {
-        m->stop_request = 0;
-        return MACHINE_STOP_REQUEST;
     }
     switch (r) {
     case CPU_EXIT_DEBUG: return MACHINE_DEBUG;
