@@ -387,22 +387,15 @@ CpuExit cpu_run(CpuState *c, uint64_t max_insns)
     return CPU_EXIT_BUDGET;
 }
 
+/* One instruction, or the delivery of an interrupt that arrives before it
+ * (then EIP is at the handler's first instruction), exactly as cpu_run
+ * would do it; a debugger breakpoint at EIP does not stop the step. */
 CpuExit cpu_step(CpuState *c)
 {
-    volatile int delivering = -1;
-    if (setjmp(c->jmp)) {
-        c->blk_start = c->cur_insn = NULL;
-        c->tlb_cur = c->tlb[c->cpl == 3];
-        return intr_handle_exception(c, &delivering);
-    }
-    if (c->halted)
-        return CPU_EXIT_HALT;
-    exec_one_uncached(c);
-    if (c->debug_pending) {
-        c->debug_pending = false;
-        return CPU_EXIT_DEBUG;
-    }
-    return CPU_EXIT_BUDGET;
+    c->debug_resume = true;
+    CpuExit r = cpu_run(c, 1);
+    c->debug_resume = false;
+    return r;
 }
 
 /* ---- State ------------------------------------------------------------ */
