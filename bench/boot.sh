@@ -37,7 +37,7 @@ run() { # name command...
     "${t_done:+$(echo "$t_done - $t0" | bc)}"
 }
 
-k=$(run kestrel /usr/bin/time -f "RSS_KB %M" "$build/kestrel" -m 256 -kernel "$kernel" \
+k=$(run kestrel /usr/bin/time -f "RSS_KB %M" "$build/kestrel" -stats -m 256 -kernel "$kernel" \
     -initrd "$initrd" -append "$append" -serial stdio -nographic -no-reboot)
 q=$(run qemu qemu-system-i386 -accel tcg -m 256 -kernel "$kernel" -initrd "$initrd" \
     -append "$append" -nographic -no-reboot)
@@ -51,3 +51,4 @@ if [ -n "${k_done:-}" ] && [ -n "${q_done:-}" ]; then
   echo "ratio kestrel/qemu to marker: $(echo "scale=2; $k_done / $q_done" | bc)"
 fi
 echo "kestrel peak RSS: ${rss:-n/a} KiB (guest RAM 256 MiB)"
+grep -o 'kestrel: [0-9]* instructions.*' "$initrd.kestrel.log" || true

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,7 @@ static void usage(FILE *f)
           "  -gdb tcp::PORT       wait for a gdb connection on PORT (loopback)\n"
           "  -s                   shorthand for -gdb tcp::1234\n"
           "  -S                   do not start the CPU until gdb says so\n"
+          "  -stats               print instructions retired and MIPS at exit\n"
           "  -cpuid-flags [all]   print the CPUID features as Linux names them (all: every\n"
           "                       name Kestrel knows), and exit\n"
           "  -h, --help           this text\n",
@@ -213,7 +215,7 @@ int main(int argc, char **argv)
     };
     int gdb_port = -1;
     int n_serial = 0, serial_stdin = -1;
-    bool nographic = false;
+    bool nographic = false, stats = false;
     bool start_paused = false;
     const char *log_path = NULL;
 
@@ -267,6 +269,8 @@ int main(int argc, char **argv)
                 if (strcmp(next, "none"))
                     die("unsupported -display '%s' (only none)", next);
             }
+        } else if (strcmp(a, "-stats") == 0) {
+            stats = true;
         } else if (strcmp(a, "-no-reboot") == 0) {
             cfg.no_reboot = true;
         } else if (strcmp(a, "-d") == 0) {
@@ -317,6 +321,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int status;
     if (gdb_port >= 0) {
         status = gdbstub_run(m, gdb_port, start_paused);
@@ -355,6 +361,14 @@ int main(int argc, char **argv)
         }
     }
     term_restore();
+    if (stats) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        unsigned long long n = (unsigned long long)m->cpu->icount;
+        fprintf(stderr, "kestrel: %llu instructions in %.2f s: %.1f MIPS\n", n, secs,
+                secs > 0 ? n / secs / 1e6 : 0.0);
+    }
     if (cfg.debugcon)
         fflush(cfg.debugcon);
     machine_destroy(m);
