@@ -84,6 +84,8 @@ static void usage(FILE *f)
           "  -gdb tcp::PORT       wait for a gdb connection on PORT (loopback)\n"
           "  -s                   shorthand for -gdb tcp::1234\n"
           "  -S                   do not start the CPU until gdb says so\n"
+          "  -rtc base=utc|base=YYYY-MM-DDTHH:MM:SS\n"
+          "                       RTC start time (a fixed base makes runs repeatable)\n"
           "  -stats               print instructions retired and MIPS at exit\n"
           "  -cpuid-flags [all]   print the CPUID features as Linux names them (all: every\n"
           "                       name Kestrel knows), and exit\n"
@@ -179,6 +181,25 @@ static long parse_num(const char *s, const char *what)
     return v;
 }
 
+/* -rtc base=utc | base=YYYY-MM-DDTHH:MM:SS (UTC): where the RTC starts; a
+ * fixed base makes a run independent of the host clock. */
+static int64_t parse_rtc(const char *s)
+{
+    if (strcmp(s, "base=utc") == 0)
+        return -1;
+    struct tm tm = {0};
+    char extra;
+    if (sscanf(s, "base=%d-%d-%dT%d:%d:%d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &extra) != 6 ||
+        tm.tm_year < 1970 || tm.tm_year > 2099 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+        tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+        tm.tm_sec > 59 || tm.tm_hour < 0 || tm.tm_min < 0 || tm.tm_sec < 0)
+        die("invalid -rtc '%s' (base=utc or base=YYYY-MM-DDTHH:MM:SS)", s);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm);
+}
+
 static void parse_device(const char *spec, MachineConfig *cfg)
 {
     char buf[256];
@@ -213,6 +234,7 @@ int main(int argc, char **argv)
         .debug_exit_port = 0xF4,
         .debug_exit_size = 4,
     };
+    cfg.rtc_start = -1;
     int gdb_port = -1;
     int n_serial = 0, serial_stdin = -1;
     bool nographic = false, stats = false;
@@ -269,6 +291,9 @@ int main(int argc, char **argv)
                 if (strcmp(next, "none"))
                     die("unsupported -display '%s' (only none)", next);
             }
+        } else if (strcmp(a, "-rtc") == 0) {
+            NEED_ARG();
+            cfg.rtc_start = parse_rtc(next);
         } else if (strcmp(a, "-stats") == 0) {
             stats = true;
         } else if (strcmp(a, "-no-reboot") == 0) {
@@ -306,7 +331,6 @@ int main(int argc, char **argv)
         cfg.serial[0] = stdout;
         serial_stdin = 0;
     }
-    cfg.rtc_start = -1;
     if (!cfg.kernel)
         die("%s", "no guest to run: give -kernel FILE (firmware boot comes with the PC machine)");
 
