@@ -58,8 +58,8 @@ enum {
      * E9, DB E0-E7 / F8-FF, DD C8-CF, DE D0-D8/DA-DF, DF C0-DF / E1-FF) and
      * reserved memory forms (D9 /1, DB /4 /6, ...), which Capstone rejects.
      * Kestrel decodes every D8-DF by its ModRM (SDM vol. 2, appendix A,
-     * escape opcode instructions) and the
-     * FPU handler raises #UD until the x87 issue. */
+     * escape opcode instructions); the x87 handlers raise #UD for the
+     * reserved forms. */
     CAT_X87_RESERVED,
     /* MMX/SSE opcodes with a prefix or ModRM form that is not defined (e.g.
      * F3 0F 13, a memory operand of 0F 71-73 or 0F 50/C5/D7/F7, 0F 71 /0,
