@@ -6,8 +6,22 @@
 
 #include <stdint.h>
 
+#include "machine/bus.h"
 #include "machine/irq.h"
 #include "machine/sched.h"
+
+/* Byte port access through a test fixture's bus: every fixture struct has
+ * a `Bus bus` member. */
+static inline void fixture_outb(Bus *b, uint16_t port, uint8_t v)
+{
+    bus_io_write(b, port, v, 1);
+}
+static inline uint8_t fixture_inb(Bus *b, uint16_t port)
+{
+    return (uint8_t)bus_io_read(b, port, 1);
+}
+#define outb(f, port, v) fixture_outb(&(f)->bus, (port), (v))
+#define inb(f, port) fixture_inb(&(f)->bus, (port))
 
 static uint64_t fake_now __attribute__((unused));
 static Sched fake_sched __attribute__((unused));

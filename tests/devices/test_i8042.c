@@ -22,15 +22,6 @@ typedef struct Fix {
     int a20_calls, a20_state, resets;
 } Fix;
 
-static void outb(Fix *f, uint16_t port, uint8_t v)
-{
-    bus_io_write(&f->bus, port, v, 1);
-}
-static uint8_t inb(Fix *f, uint16_t port)
-{
-    return (uint8_t)bus_io_read(&f->bus, port, 1);
-}
-
 static void on_a20(void *opaque, bool on)
 {
     Fix *f = opaque;

@@ -20,15 +20,6 @@ typedef struct Fix {
     IrqProbe cpu;
 } Fix;
 
-static void outb(Fix *f, uint16_t port, uint8_t v)
-{
-    bus_io_write(&f->bus, port, v, 1);
-}
-static uint8_t inb(Fix *f, uint16_t port)
-{
-    return (uint8_t)bus_io_read(&f->bus, port, 1);
-}
-
 static int setup(void **state)
 {
     Fix *f = calloc(1, sizeof *f);

@@ -26,15 +26,6 @@ typedef struct Fix {
     IrqProbe irq;
 } Fix;
 
-static void outb(Fix *f, uint16_t port, uint8_t v)
-{
-    bus_io_write(&f->bus, port, v, 1);
-}
-static uint8_t inb(Fix *f, uint16_t port)
-{
-    return (uint8_t)bus_io_read(&f->bus, port, 1);
-}
-
 static uint8_t cmos_read(Fix *f, uint8_t idx)
 {
     outb(f, 0x70, idx);

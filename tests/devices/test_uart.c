@@ -26,15 +26,6 @@ typedef struct Fix {
     size_t ntx;
 } Fix;
 
-static void outb(Fix *f, uint16_t port, uint8_t v)
-{
-    bus_io_write(&f->bus, port, v, 1);
-}
-static uint8_t inb(Fix *f, uint16_t port)
-{
-    return (uint8_t)bus_io_read(&f->bus, port, 1);
-}
-
 static void capture(void *opaque, const uint8_t *buf, size_t len)
 {
     Fix *f = opaque;
