@@ -392,6 +392,22 @@ static void gate_target(CpuState *c, const Desc *g, uint16_t *tsel, Desc *t)
         cpu_raise(c, EXC_NP, *tsel & 0xFFFC, true);
 }
 
+/* The checks JMP and CALL share for a call gate (SDM vol. 2, JMP and
+ * CALL): the gate's DPL against CPL and RPL, its presence, then its target
+ * code segment.  Returns the target offset. */
+static uint32_t call_gate_enter(CpuState *c, uint16_t sel, const Desc *g, uint16_t *tsel,
+                                Desc *t)
+{
+    unsigned dpl = desc_dpl(g);
+    int err = sel & 0xFFFC;
+    if (dpl < (unsigned)c->cpl || dpl < (sel & 3u))
+        cpu_raise(c, EXC_GP, err, true);
+    if (!desc_present(g))
+        cpu_raise(c, EXC_NP, err, true);
+    gate_target(c, g, tsel, t);
+    return gate_off(g, desc_type(g) == SYS_CALL32);
+}
+
 void far_jmp(CpuState *c, uint16_t sel, uint32_t off, uint32_t next_eip)
 {
     if (real_or_v86(c)) {
@@ -402,7 +418,7 @@ void far_jmp(CpuState *c, uint16_t sel, uint32_t off, uint32_t next_eip)
         cpu_gp0(c);
     Desc d;
     desc_load(c, sel, &d, EXC_GP, 0);
-    unsigned type = desc_type(&d), dpl = desc_dpl(&d);
+    unsigned type = desc_type(&d);
     int err = sel & 0xFFFC;
     if (DT_CODE(type)) {
         check_direct_code(c, sel, &d, off);
@@ -416,16 +432,11 @@ void far_jmp(CpuState *c, uint16_t sel, uint32_t off, uint32_t next_eip)
     case SYS_CALL32: {
         /* JMP through a call gate never changes privilege: the target must
          * be conforming or have DPL = CPL (SDM vol. 2, JMP). */
-        if (dpl < (unsigned)c->cpl || dpl < (sel & 3u))
-            cpu_raise(c, EXC_GP, err, true);
-        if (!desc_present(&d))
-            cpu_raise(c, EXC_NP, err, true);
         uint16_t tsel;
         Desc t;
-        gate_target(c, &d, &tsel, &t);
+        uint32_t toff = call_gate_enter(c, sel, &d, &tsel, &t);
         if (!DT_CONFORMING(desc_type(&t)) && desc_dpl(&t) != (unsigned)c->cpl)
             cpu_raise(c, EXC_GP, tsel & 0xFFFC, true);
-        uint32_t toff = gate_off(&d, type == SYS_CALL32);
         if (toff > desc_limit(&t))
             cpu_gp0(c);
         desc_set_accessed(c, tsel, &t);
@@ -500,7 +511,7 @@ void far_call(CpuState *c, uint16_t sel, uint32_t off, unsigned opsize, uint32_t
         cpu_gp0(c);
     Desc d;
     desc_load(c, sel, &d, EXC_GP, 0);
-    unsigned type = desc_type(&d), dpl = desc_dpl(&d);
+    unsigned type = desc_type(&d);
     int err = sel & 0xFFFC;
     Frame f;
     if (DT_CODE(type)) {
@@ -517,15 +528,10 @@ void far_call(CpuState *c, uint16_t sel, uint32_t off, unsigned opsize, uint32_t
     switch (type) {
     case SYS_CALL16:
     case SYS_CALL32: {
-        if (dpl < (unsigned)c->cpl || dpl < (sel & 3u))
-            cpu_raise(c, EXC_GP, err, true);
-        if (!desc_present(&d))
-            cpu_raise(c, EXC_NP, err, true);
         uint16_t tsel;
         Desc t;
-        gate_target(c, &d, &tsel, &t);
+        uint32_t toff = call_gate_enter(c, sel, &d, &tsel, &t);
         bool gate32 = type == SYS_CALL32;
-        uint32_t toff = gate_off(&d, gate32);
         if (!DT_CONFORMING(desc_type(&t)) && desc_dpl(&t) < (unsigned)c->cpl) {
             call_gate_inner(c, &d, tsel, &t, toff, next_eip);
             return;
