@@ -292,6 +292,13 @@ static void kes_init(Kes *k)
     fpu_reset(k->cpu);
 }
 
+static void kes_free(Kes *k)
+{
+    cpu_free(k->cpu);
+    bus_destroy(&k->bus);
+    free(k->ram);
+}
+
 typedef struct Out {
     uint8_t img[108];
     uint8_t mem[MEMCMP];
@@ -565,7 +572,7 @@ int main(int argc, char **argv)
            checks_passed + checks_failed);
     passed += checks_passed;
     failed += checks_failed;
+    kes_free(&k);
     printf("%d passed, %d failed\n", passed, failed);
-    free(k.ram);
     return failed ? 1 : 0;
 }
