@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/common/flat_guest.h"
 #include "cpu/cpu.h"
 #include "machine/bus.h"
 #include "tests/fpu/host_run.h"
@@ -490,28 +491,12 @@ static void gen_case(Rng *r, const Form *f, Case *c)
 
 /* ---- Kestrel ---------------------------------------------------------------- */
 
-typedef struct Kes {
-    Bus bus;
-    uint8_t *ram;
-    CpuState *cpu;
-} Kes;
+typedef FlatGuest Kes;
 
 static void kes_init(Kes *k, bool soft)
 {
-    k->ram = calloc(1, RAM_SIZE);
-    if (!k->ram || bus_init(&k->bus) != 0) {
-        fprintf(stderr, "x87_oracle: out of memory\n");
-        exit(2);
-    }
-    bus_map_ram(&k->bus, 0, RAM_SIZE, k->ram, 0);
-    k->cpu = cpu_new(&k->bus);
-    if (!k->cpu) {
-        fprintf(stderr, "x87_oracle: cpu_new failed\n");
-        exit(2);
-    }
-    cpu_set_flat32(k->cpu);
+    flat_guest_init(k, RAM_SIZE, "x87_oracle");
     k->cpu->cr0 |= CR0_NE | CR0_MP | CR0_ET;
-    k->cpu->trap_exceptions = true;
     fpu_reset(k->cpu);
     k->cpu->fpu.soft = soft;
 }

@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/common/flat_guest.h"
 #include "cpu/cpu.h"
 #include "machine/bus.h"
 #include "tests/oracle/host_ops.h"
@@ -620,35 +621,16 @@ static const char *undef_tag(Family fam)
 
 /* ---- Kestrel ------------------------------------------------------------------ */
 
-typedef struct Kes {
-    Bus bus;
-    uint8_t *ram;
-    CpuState *cpu;
-} Kes;
+typedef FlatGuest Kes;
 
 static void kes_init(Kes *k)
 {
-    k->ram = calloc(1, RAM_SIZE);
-    if (!k->ram || bus_init(&k->bus) != 0) {
-        fprintf(stderr, "oracle: out of memory\n");
-        exit(2);
-    }
-    bus_map_ram(&k->bus, 0, RAM_SIZE, k->ram, 0);
-    k->cpu = cpu_new(&k->bus);
-    if (!k->cpu) {
-        fprintf(stderr, "oracle: cpu_new failed\n");
-        exit(2);
-    }
-    cpu_reset(k->cpu);
-    cpu_set_flat32(k->cpu);
-    k->cpu->trap_exceptions = true;
+    flat_guest_init(k, RAM_SIZE, "oracle");
 }
 
 static void kes_free(Kes *k)
 {
-    cpu_free(k->cpu);
-    bus_destroy(&k->bus);
-    free(k->ram);
+    flat_guest_free(k);
 }
 
 /* One instruction at `eip` with the case's registers, flags and memory;
