@@ -265,6 +265,8 @@ static inline void mem_write32(CpuState *c, int seg, uint32_t off, uint32_t v) {
  * page), without writing: lets an instruction fault before it changes any
  * register. */
 void mem_probe_write(CpuState *c, int seg, uint32_t off, unsigned size);
+/* The same for a read: segment and page checks, no bus access (CLFLUSH). */
+void mem_probe_read(CpuState *c, int seg, uint32_t off, unsigned size);
 
 /* Effective address of the ModRM memory operand. */
 static inline uint32_t insn_ea(const CpuState *c, const Insn *i)

@@ -21,6 +21,7 @@ enum {
     T_IMM2_B = 1 << 12, /* second immediate byte (ENTER) */
     T_ONE = 1 << 13,    /* shift count of one */
     T_SREG = 1 << 14,   /* ModRM.reg names a segment register */
+    T_REGONLY = 1 << 15, /* ModRM.mod must be 3 (U, N operands) */
 };
 enum { IM_NONE, IM_B, IM_BS, IM_W, IM_Z, IM_JB, IM_JZ, IM_AP, IM_O };
 #define IMM(k) ((k) << T_IMM_SHIFT)
@@ -72,10 +73,39 @@ enum { IM_NONE, IM_B, IM_BS, IM_W, IM_Z, IM_JB, IM_JZ, IM_AP, IM_O };
 #define Yb T_SZ_B
 #define Yv T_SZ_V
 #define Yz T_SZ_V
+/* SSE/SSE2 and MMX operands (SDM vol. 2, A.2.1): sizes do not matter to
+ * the decoder, only which ModRM forms are allowed. */
+#define Vps T_MODRM
+#define Vpd T_MODRM
+#define Vss T_MODRM
+#define Vsd T_MODRM
+#define Vdq T_MODRM
+#define Vq T_MODRM
+#define Wps T_MODRM
+#define Wpd T_MODRM
+#define Wss T_MODRM
+#define Wsd T_MODRM
+#define Wdq T_MODRM
+#define Wq T_MODRM
+#define Pq T_MODRM
+#define Qq T_MODRM
+#define Ups (T_MODRM | T_REGONLY)
+#define Upd (T_MODRM | T_REGONLY)
+#define Udq (T_MODRM | T_REGONLY)
+#define Uq (T_MODRM | T_REGONLY)
+#define Ux (T_MODRM | T_REGONLY)
+#define Nq (T_MODRM | T_REGONLY)
+#define Md (T_MODRM | T_MEMONLY)
+#define Mps (T_MODRM | T_MEMONLY)
+#define Mpd (T_MODRM | T_MEMONLY)
+#define Mdq (T_MODRM | T_MEMONLY)
+#define Ed (T_MODRM | T_SZ_D)
+#define Gd (T_MODRM | T_SZ_D)
 
 #define NG (-1)
 #define LK 1
 #define TM 2
+#define SE 4
 
 /* First operand's size wins; an operand with no size bits defers. */
 #define FIRST_SIZE(a, b, c)                                                                \
@@ -107,9 +137,10 @@ typedef struct OpSlot {
     const struct OpEntry *e; /* non-group entry */
     const struct OpEntry *g[8]; /* group entries by ModRM.reg (NULL: #UD) */
     bool is_group;
+    bool sse; /* an SE entry: 66/F2/F3 select map 3-5 or are #UD */
 } OpSlot;
 
-static OpSlot op_tab[2][256];
+static OpSlot op_tab[5][256];
 static pthread_once_t op_tab_once = PTHREAD_ONCE_INIT;
 
 static void op_tab_build(void)
@@ -117,6 +148,8 @@ static void op_tab_build(void)
     for (size_t k = 0; k < sizeof(op_entries) / sizeof(op_entries[0]); k++) {
         const struct OpEntry *e = &op_entries[k];
         OpSlot *s = &op_tab[e->map - 1][e->op];
+        if (e->flags & SE)
+            s->sse = true;
         if (e->greg < 0) {
             s->e = e;
         } else {
@@ -207,6 +240,20 @@ prefixes_done:
     out->op = b;
 
     const OpSlot *slot = &op_tab[map - 1][b];
+    if (map == 2 && slot->sse) {
+        /* Mandatory prefixes (SDM vol. 2, 2.1.2): F2/F3 (the last one
+         * given) take precedence over 66; an SSE-space opcode with a
+         * prefix it does not define is #UD.  Outside the SSE space the
+         * prefixes keep their ordinary meaning (66 = operand size). */
+        bool p66 = op32 != code32;
+        int pm = (flags & I_REP) ? 4 : (flags & I_REPNE) ? 5 : p66 ? 3 : 0;
+        if (pm) {
+            const OpSlot *ps = &op_tab[pm - 1][b];
+            if (!ps->e && !ps->is_group && pm != 3 && p66)
+                ps = &op_tab[2][b];
+            slot = ps;
+        }
+    }
     const struct OpEntry *e = slot->e;
     uint8_t modrm = 0;
     bool has_modrm = slot->is_group || (e && (e->form & T_MODRM));
@@ -386,7 +433,7 @@ prefixes_done:
     }
 
     /* Validity: memory-only operands, segment register numbers, LOCK. */
-    if (((e->form & T_MEMONLY) && !mem) ||
+    if (((e->form & T_MEMONLY) && !mem) || ((e->form & T_REGONLY) && mem) ||
         ((e->form & T_SREG) && (reg > 5 || (b == 0x8E && reg == SEG_CS))) ||
         ((flags & I_LOCK) && !lock_ok(e, mem))) {
         out->flags |= I_TERM;

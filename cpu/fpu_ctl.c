@@ -4,7 +4,7 @@
  * FXRSTOR, FWAIT and the control instructions.  SDM vol. 1, 8.1 and 8.7;
  * vol. 2 instruction pages; vol. 3, table 2-2 (#NM) and table 9-1 (reset).
  */
-#include "cpu/fpu_impl.h"
+#include "cpu/simd.h"
 
 /* ---- Words and reset ---------------------------------------------------------- */
 
@@ -344,15 +344,13 @@ void fpu_frstor(CpuState *c, const Insn *i)
 
 /* ---- FXSAVE / FXRSTOR (SDM vol. 2, FXSAVE, table 3-53 legacy layout) -------------- */
 
-#define MXCSR_MASK 0x0000FFBFu /* no DAZ (SDM vol. 1, 11.6.6) */
 
 static void fx_check(CpuState *c, const Insn *i)
 {
     /* #NM as for x87 instructions (vol. 2, FXSAVE: CR0.TS or CR0.EM);
      * a memory operand that is not 16-byte aligned is #GP(0). */
     fpu_check_nm(c);
-    if (insn_ea(c, i) & 15)
-        cpu_gp0(c);
+    simd_check_align16(c, i->seg, insn_ea(c, i));
 }
 
 void fpu_fxsave(CpuState *c, const Insn *i)
@@ -378,7 +376,7 @@ void fpu_fxsave(CpuState *c, const Insn *i)
     st16_host(b + 20, f->fds);
     st16_host(b + 22, 0);
     st32_host(b + 24, f->mxcsr);
-    st32_host(b + 28, MXCSR_MASK);
+    st32_host(b + 28, MXCSR_SUPPORTED);
     for (int k = 0; k < 8; k++) {
         memset(b + 32 + 16 * k, 0, 16);
         st_to_bytes(fpu_st(f, k), b + 32 + 16 * k);
@@ -395,7 +393,7 @@ void fpu_fxrstor(CpuState *c, const Insn *i)
     fx_check(c, i);
     fpu_mem_read(c, i->seg, insn_ea(c, i), b, 288);
     uint32_t mxcsr = ld32_host(b + 24);
-    if (mxcsr & ~MXCSR_MASK)
+    if (mxcsr & ~MXCSR_SUPPORTED)
         cpu_gp0(c);
     f->valid = b[4];
     f->fop = ld16_host(b + 6) & 0x7FF;

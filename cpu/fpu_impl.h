@@ -110,7 +110,12 @@ static inline F80 f80_from_int(int64_t v)
 }
 
 /* Comparison results (fp_cmp). */
+/* Comparison results, shared by the x87 and SSE code (fpu_impl.h,
+ * sse_float.h). */
+#ifndef KESTREL_FCMP_DEFINED
+#define KESTREL_FCMP_DEFINED
 enum { FCMP_LT = 0, FCMP_EQ = 1, FCMP_GT = 2, FCMP_UN = 3 };
+#endif
 
 /* Arithmetic operations, numbered as ModRM.reg of D8 (SDM vol. 2, table
  * A-7): a op b for register operands, st0 op m for memory ones. */

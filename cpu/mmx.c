@@ -11,71 +11,19 @@
  * Exceptions (SDM vol. 3, table 12-1, "MMX instruction exception
  * handling", and table 2-2): #UD if CR0.EM = 1, #NM if CR0.TS = 1, then
  * #MF for a pending unmasked x87 exception (native mode), then memory
- * faults.  With a 66 prefix the 0F opcodes here are SSE2 instructions on
- * XMM registers, and with F2/F3 other SSE encodings; Kestrel has no SSE2
- * yet, so those raise #UD (logged as unimp).  The SSE integer additions
- * (PSHUFW, PINSRW, PEXTRW, PMOVMSKB, PMINUB, ...) are not here and stay
- * #UD in the opcode table.
+ * faults.  The SSE integer additions on MMX registers (PSHUFW, PINSRW,
+ * PEXTRW, PMOVMSKB, PMINUB, ...) are in sse_int.c.
  */
-#include "cpu/fpu_impl.h"
+#include "cpu/simd.h"
 
-/* ---- Entry checks and register access ------------------------------------ */
+/* ---- Entry checks ------------------------------------------------------------ */
 
-static void mmx_begin(CpuState *c, const Insn *i)
+/* (66/F2/F3-prefixed forms of these opcodes are other instructions, chosen
+ * by the decoder: see the SE slots in opcodes.def.) */
+static inline void mmx_begin(CpuState *c, const Insn *i)
 {
-    bool p66 = !!(i->flags & I_OP32) != c->code32;
-    if (p66 || (i->flags & (I_REP | I_REPNE))) {
-        cpu_log(c, LOG_UNIMP, "SSE/SSE2 encoding %s0F %02X at %#x",
-                p66 ? "66 " : (i->flags & I_REP) ? "F3 " : "F2 ", i->op, c->eip);
-        cpu_raise_ud(c);
-    }
-    if (c->cr0 & CR0_EM)
-        cpu_raise_ud(c);
-    fpu_check_nm(c);
-    fpu_check_pending(c);
-}
-
-/* The x87 side effects of any MMX instruction but EMMS (SDM vol. 1,
- * 9.5.1): TOP = 0, tag word all valid. */
-static inline void mmx_touch(FpuState *f)
-{
-    f->top = 0;
-    f->valid = 0xFF;
-}
-
-static inline uint64_t mmx_get(CpuState *c, int r) { return c->fpu.st[r & 7].m; }
-
-/* Writing MMi also sets bits 64-79 of Ri to all ones (SDM vol. 1, 9.5.1). */
-static inline void mmx_set(CpuState *c, int r, uint64_t v)
-{
-    FpuState *f = &c->fpu;
-    f->st[r & 7].m = v;
-    f->st[r & 7].se = 0xFFFF;
-    mmx_touch(f);
-}
-
-/* Memory operands: a quadword as two dwords (read) and, for writes, the
- * whole eight bytes probed first so that a fault leaves memory unchanged. */
-static uint64_t mmx_read64(CpuState *c, const Insn *i)
-{
-    uint32_t off = insn_ea(c, i);
-    uint64_t lo = mem_read32(c, i->seg, off);
-    uint64_t hi = mem_read32(c, i->seg, off + 4);
-    return lo | (hi << 32);
-}
-
-static void mmx_write64(CpuState *c, const Insn *i, uint64_t v)
-{
-    uint32_t off = insn_ea(c, i);
-    mem_probe_write(c, i->seg, off, 8);
-    mem_write32(c, i->seg, off, (uint32_t)v);
-    mem_write32(c, i->seg, off + 4, (uint32_t)(v >> 32));
-}
-
-/* The mm/m64 source operand. */
-static inline uint64_t mmx_src(CpuState *c, const Insn *i)
-{
-    return (i->flags & I_MEM) ? mmx_read64(c, i) : mmx_get(c, i->rm);
+    (void)i;
+    mmx_enter(c);
 }
 
 /* ---- Lane arithmetic -------------------------------------------------------- */
@@ -237,7 +185,7 @@ static inline uint64_t op_psllq(uint64_t a, uint64_t b) { return shift(a, b, 64,
     HANDLER(mmx_##name)                                                                    \
     {                                                                                      \
         mmx_begin(c, i);                                                                   \
-        uint64_t s = (i->flags & I_MEM) ? mem_read32(c, i->seg, insn_ea(c, i))            \
+        uint64_t s = (i->flags & I_MEM) ? simd_read32(c, i)            \
                                         : mmx_get(c, i->rm);                               \
         mmx_set(c, i->reg, op_##name(mmx_get(c, i->reg), s));                              \
         NEXT(c, i);                                                                        \
@@ -318,7 +266,7 @@ SET_ALL(mmx_shift_imm, mmx_shift_imm)
 HANDLER(mmx_movd_load)
 {
     mmx_begin(c, i);
-    uint32_t v = (i->flags & I_MEM) ? mem_read32(c, i->seg, insn_ea(c, i)) : c->regs[i->rm];
+    uint32_t v = (i->flags & I_MEM) ? simd_read32(c, i) : c->regs[i->rm];
     mmx_set(c, i->reg, v);
     NEXT(c, i);
 }
@@ -353,7 +301,7 @@ HANDLER(mmx_movq_store)
     mmx_begin(c, i);
     uint64_t v = mmx_get(c, i->reg);
     if (i->flags & I_MEM) {
-        mmx_write64(c, i, v);
+        simd_write64(c, i, v);
         mmx_touch(&c->fpu);
     } else {
         mmx_set(c, i->rm, v);

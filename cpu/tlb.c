@@ -228,6 +228,15 @@ void mem_probe_write(CpuState *c, int seg, uint32_t off, unsigned size)
         tlb_fill(c, (lin | 0xFFF) + 1, ACC_W, &phys);
 }
 
+void mem_probe_read(CpuState *c, int seg, uint32_t off, unsigned size)
+{
+    uint32_t lin = seg_lin_r(c, seg, off, size);
+    uint64_t phys;
+    tlb_fill(c, lin, ACC_R, &phys);
+    if ((lin & 0xFFF) + size > 0x1000)
+        tlb_fill(c, (lin | 0xFFF) + 1, ACC_R, &phys);
+}
+
 _Noreturn void seg_fault(CpuState *c, int seg)
 {
     cpu_raise(c, seg == SEG_SS ? EXC_SS : EXC_GP, 0, true);

@@ -80,6 +80,17 @@ enum {
      * form (SDM vol. 2, 2.1.1).  Verified per case: without the F2/F3
      * bytes Capstone agrees with Kestrel. */
     CAT_CS_REP_OPSIZE,
+    /* LFENCE/MFENCE/SFENCE (0F AE /5 /6 /7, mod = 3): "the processor
+     * ignores the r/m field of the ModR/M byte" (SDM vol. 2, LFENCE,
+     * MFENCE, SFENCE), so 0F AE E8-FF are all fences; Capstone accepts only
+     * r/m = 0. */
+    CAT_FENCE_RM,
+    /* Capstone 4 rejects PSRLDQ/PSLLDQ (66 0F 73 /3 /7, register form) in
+     * 16-bit code and after any other prefix, though it decodes them in
+     * 32-bit code with the 66 alone (SDM vol. 2, PSRLDQ/PSLLDQ: other
+     * prefixes do not change them).  Verified per case: reduced to 66 0F
+     * 73 ModRM imm8 in 32-bit code, Capstone accepts with length 5. */
+    CAT_CS_PSXLDQ,
     N_CAT
 };
 
@@ -94,6 +105,8 @@ static const char *const cat_name[N_CAT] = {
     [CAT_HINT_NOP] = "hint-nop-0f18-1f",
     [CAT_UD01_MODRM] = "ud0-ud1-modrm",
     [CAT_CS_REP_OPSIZE] = "capstone-66-with-rep-quirk",
+    [CAT_FENCE_RM] = "fence-rm-ignored",
+    [CAT_CS_PSXLDQ] = "capstone-psrldq-prefix-quirk",
 };
 static uint64_t cat_count[N_CAT];
 
@@ -206,12 +219,13 @@ static const char *k_mnemonic(const uint8_t *b, bool code32)
     return m ? m : "-";
 }
 
-/* Kestrel's "MMX/SSE/grp15" entries decode a length and raise #UD. */
+/* Kestrel's MMX entries that decode every ModRM form and leave the
+ * reserved ones (memory forms of 0F 71-73, 0F 71 /0, ...) to the handler's
+ * #UD. */
 static bool k_is_simd(const uint8_t *b, bool code32)
 {
     const char *m = decode_mnemonic(b, BUF, code32);
-    return m &&
-           (!strcmp(m, "sse") || !strcmp(m, "mmx") || !strcmp(m, "emms") || !strcmp(m, "grp15"));
+    return m && (!strcmp(m, "mmx") || !strcmp(m, "emms"));
 }
 
 static bool cs_has_isa_group(const cs_insn *ci)
@@ -279,6 +293,8 @@ static bool later_isa_opcode(const Shape *s)
         return true;
     case 0xB8:
         return s->rep; /* POPCNT */
+    case 0xAE: /* XSAVE, XRSTOR, XSAVEOPT: memory forms of /4, /5, /6 */
+        return s->modrm < 0xC0 && ((s->modrm >> 3) & 7) >= 4 && ((s->modrm >> 3) & 7) <= 6;
     case 0xC7:
         return ((s->modrm >> 3) & 7) != 1; /* group 9 beyond CMPXCHG8B */
     case 0x38:
@@ -335,6 +351,14 @@ static int classify(const uint8_t *b, bool code32, int kr, int cl)
         return CAT_X87_RESERVED;
     if (k_is_simd(b, code32))
         return CAT_SIMD_RESERVED;
+    if (s.map == 2 && s.op == 0xAE && s.modrm >= 0xE8)
+        return CAT_FENCE_RM;
+    if (s.map == 2 && s.op == 0x73 && s.p66 && s.modrm >= 0xC0 &&
+        (s.modrm & 0x18) == 0x18) { /* /3 or /7 */
+        const uint8_t canon[BUF] = {0x66, 0x0F, 0x73, s.modrm, b[s.npfx + 3]};
+        if (cs_len(canon, true) == 5 && kr == s.npfx + 4)
+            return CAT_CS_PSXLDQ;
+    }
     if (s.map == 2 && s.op >= 0x18 && s.op <= 0x1F)
         return CAT_HINT_NOP;
     if (s.map == 2 && (s.op == 0xB9 || s.op == 0xFF))
