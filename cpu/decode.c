@@ -148,8 +148,13 @@ static void op_tab_build(void)
     for (size_t k = 0; k < sizeof(op_entries) / sizeof(op_entries[0]); k++) {
         const struct OpEntry *e = &op_entries[k];
         OpSlot *s = &op_tab[e->map - 1][e->op];
+        /* A slot is in the SSE space when an entry says so or when any
+         * prefixed map defines the opcode (0F D6 and E6 have no plain
+         * form). */
         if (e->flags & SE)
             s->sse = true;
+        if (e->map >= 3)
+            op_tab[1][e->op].sse = true;
         if (e->greg < 0) {
             s->e = e;
         } else {
@@ -242,17 +247,14 @@ prefixes_done:
     const OpSlot *slot = &op_tab[map - 1][b];
     if (map == 2 && slot->sse) {
         /* Mandatory prefixes (SDM vol. 2, 2.1.2): F2/F3 (the last one
-         * given) take precedence over 66; an SSE-space opcode with a
-         * prefix it does not define is #UD.  Outside the SSE space the
+         * given) take precedence over 66, even when the opcode has no F2/F3
+         * form (then it is #UD, as the host CPU agrees: 66 F2 0F 6F); an
+         * SSE-space opcode with a prefix it does not define is #UD.  Outside the SSE space the
          * prefixes keep their ordinary meaning (66 = operand size). */
         bool p66 = op32 != code32;
         int pm = (flags & I_REP) ? 4 : (flags & I_REPNE) ? 5 : p66 ? 3 : 0;
-        if (pm) {
-            const OpSlot *ps = &op_tab[pm - 1][b];
-            if (!ps->e && !ps->is_group && pm != 3 && p66)
-                ps = &op_tab[2][b];
-            slot = ps;
-        }
+        if (pm)
+            slot = &op_tab[pm - 1][b];
     }
     const struct OpEntry *e = slot->e;
     uint8_t modrm = 0;

@@ -14,179 +14,21 @@
  * faults.  The SSE integer additions on MMX registers (PSHUFW, PINSRW,
  * PEXTRW, PMOVMSKB, PMINUB, ...) are in sse_int.c.
  */
-#include "cpu/simd.h"
-
-/* ---- Entry checks ------------------------------------------------------------ */
+#include "cpu/simd_lanes.h"
 
 /* (66/F2/F3-prefixed forms of these opcodes are other instructions, chosen
- * by the decoder: see the SE slots in opcodes.def.) */
-static inline void mmx_begin(CpuState *c, const Insn *i)
-{
-    (void)i;
-    mmx_enter(c);
-}
-
-/* ---- Lane arithmetic -------------------------------------------------------- */
-
-static inline uint64_t lane_mask(int bits) { return bits == 64 ? ~0ull : (1ull << bits) - 1; }
-static inline int64_t sx(uint64_t v, int bits)
-{
-    return (int64_t)(v << (64 - bits)) >> (64 - bits);
-}
-static inline uint64_t sat_s(int64_t v, int bits)
-{
-    int64_t hi = (int64_t)(lane_mask(bits - 1)), lo = -hi - 1;
-    return (uint64_t)(v > hi ? hi : v < lo ? lo : v);
-}
-static inline uint64_t sat_u(int64_t v, int bits)
-{
-    int64_t hi = (int64_t)lane_mask(bits);
-    return (uint64_t)(v > hi ? hi : v < 0 ? 0 : v);
-}
-
-/* Lane-wise a op b over bits-wide lanes; `x`, `y` are the zero-extended
- * lanes of a and b. */
-#define LANES(name, bits, expr)                                                            \
-    static inline uint64_t name(uint64_t a, uint64_t b)                                    \
-    {                                                                                      \
-        uint64_t r = 0, m = lane_mask(bits);                                               \
-        for (int k = 0; k < 64 / (bits); k++) {                                            \
-            uint64_t x = (a >> (k * (bits))) & m, y = (b >> (k * (bits))) & m;             \
-            (void)x;                                                                       \
-            (void)y;                                                                       \
-            r |= ((uint64_t)(expr) & m) << (k * (bits));                                   \
-        }                                                                                  \
-        return r;                                                                          \
-    }
-
-/* PADD/PSUB: wrap-around, signed and unsigned saturation (SDM vol. 1, 9.2.3). */
-LANES(op_paddb, 8, x + y)
-LANES(op_paddw, 16, x + y)
-LANES(op_paddd, 32, x + y)
-LANES(op_psubb, 8, x - y)
-LANES(op_psubw, 16, x - y)
-LANES(op_psubd, 32, x - y)
-LANES(op_paddsb, 8, sat_s(sx(x, 8) + sx(y, 8), 8))
-LANES(op_paddsw, 16, sat_s(sx(x, 16) + sx(y, 16), 16))
-LANES(op_psubsb, 8, sat_s(sx(x, 8) - sx(y, 8), 8))
-LANES(op_psubsw, 16, sat_s(sx(x, 16) - sx(y, 16), 16))
-LANES(op_paddusb, 8, sat_u((int64_t)x + (int64_t)y, 8))
-LANES(op_paddusw, 16, sat_u((int64_t)x + (int64_t)y, 16))
-LANES(op_psubusb, 8, sat_u((int64_t)x - (int64_t)y, 8))
-LANES(op_psubusw, 16, sat_u((int64_t)x - (int64_t)y, 16))
-/* Compares: all ones where true. */
-LANES(op_pcmpeqb, 8, x == y ? ~0ull : 0)
-LANES(op_pcmpeqw, 16, x == y ? ~0ull : 0)
-LANES(op_pcmpeqd, 32, x == y ? ~0ull : 0)
-LANES(op_pcmpgtb, 8, sx(x, 8) > sx(y, 8) ? ~0ull : 0)
-LANES(op_pcmpgtw, 16, sx(x, 16) > sx(y, 16) ? ~0ull : 0)
-LANES(op_pcmpgtd, 32, sx(x, 32) > sx(y, 32) ? ~0ull : 0)
-/* PMULLW/PMULHW: low/high 16 bits of the signed 32-bit products. */
-LANES(op_pmullw, 16, (uint64_t)(sx(x, 16) * sx(y, 16)))
-LANES(op_pmulhw, 16, (uint64_t)(sx(x, 16) * sx(y, 16)) >> 16)
-
-/* PMADDWD: each dword is the sum of two signed word products, wrapping
- * (only 8000h * 8000h twice overflows, giving 80000000h). */
-static inline uint64_t op_pmaddwd(uint64_t a, uint64_t b)
-{
-    uint64_t r = 0;
-    for (int k = 0; k < 2; k++) {
-        int64_t s = sx(a >> (32 * k), 16) * sx(b >> (32 * k), 16) +
-                    sx(a >> (32 * k + 16), 16) * sx(b >> (32 * k + 16), 16);
-        r |= ((uint64_t)s & 0xFFFFFFFFu) << (32 * k);
-    }
-    return r;
-}
-
-static inline uint64_t op_pand(uint64_t a, uint64_t b) { return a & b; }
-static inline uint64_t op_pandn(uint64_t a, uint64_t b) { return ~a & b; }
-static inline uint64_t op_por(uint64_t a, uint64_t b) { return a | b; }
-static inline uint64_t op_pxor(uint64_t a, uint64_t b) { return a ^ b; }
-
-/* PACKSSWB/PACKSSDW/PACKUSWB: the destination's lanes saturated into the
- * low half of the result, the source's into the high half. */
-static inline uint64_t pack(uint64_t a, uint64_t b, int bits, bool sgn)
-{
-    int n = 64 / bits, nb = bits / 2;
-    uint64_t r = 0, m = lane_mask(nb);
-    for (int k = 0; k < 2 * n; k++) {
-        uint64_t v = k < n ? a : b;
-        int64_t e = sx(v >> (bits * (k % n)), bits);
-        r |= ((sgn ? sat_s(e, nb) : sat_u(e, nb)) & m) << (nb * k);
-    }
-    return r;
-}
-static inline uint64_t op_packsswb(uint64_t a, uint64_t b) { return pack(a, b, 16, true); }
-static inline uint64_t op_packssdw(uint64_t a, uint64_t b) { return pack(a, b, 32, true); }
-static inline uint64_t op_packuswb(uint64_t a, uint64_t b) { return pack(a, b, 16, false); }
-
-/* PUNPCKL/PUNPCKH: interleave the low (high) halves, destination lane
- * first. */
-static inline uint64_t unpack(uint64_t a, uint64_t b, int bits, bool high)
-{
-    int n = 32 / bits, base = high ? 32 : 0;
-    uint64_t r = 0, m = lane_mask(bits);
-    for (int k = 0; k < n; k++) {
-        r |= ((a >> (base + bits * k)) & m) << (2 * bits * k);
-        r |= ((b >> (base + bits * k)) & m) << (2 * bits * k + bits);
-    }
-    return r;
-}
-static inline uint64_t op_punpcklbw(uint64_t a, uint64_t b) { return unpack(a, b, 8, false); }
-static inline uint64_t op_punpcklwd(uint64_t a, uint64_t b) { return unpack(a, b, 16, false); }
-static inline uint64_t op_punpckldq(uint64_t a, uint64_t b) { return unpack(a, b, 32, false); }
-static inline uint64_t op_punpckhbw(uint64_t a, uint64_t b) { return unpack(a, b, 8, true); }
-static inline uint64_t op_punpckhwd(uint64_t a, uint64_t b) { return unpack(a, b, 16, true); }
-static inline uint64_t op_punpckhdq(uint64_t a, uint64_t b) { return unpack(a, b, 32, true); }
-
-/* Shifts by a 64-bit count: a count above the lane width clears the lane
- * (logical) or fills it with the sign bit (arithmetic). */
-enum { SH_RL, SH_RA, SH_LL };
-static inline uint64_t shift(uint64_t a, uint64_t cnt, int bits, int kind)
-{
-    uint64_t r = 0, m = lane_mask(bits);
-    for (int k = 0; k < 64 / bits; k++) {
-        uint64_t x = (a >> (bits * k)) & m, v;
-        if (kind == SH_RA)
-            v = (uint64_t)(sx(x, bits) >> (cnt > (uint64_t)bits - 1 ? bits - 1 : (int)cnt));
-        else if (cnt >= (uint64_t)bits)
-            v = 0;
-        else
-            v = kind == SH_LL ? x << cnt : x >> cnt;
-        r |= (v & m) << (bits * k);
-    }
-    return r;
-}
-static inline uint64_t op_psrlw(uint64_t a, uint64_t b) { return shift(a, b, 16, SH_RL); }
-static inline uint64_t op_psrld(uint64_t a, uint64_t b) { return shift(a, b, 32, SH_RL); }
-static inline uint64_t op_psrlq(uint64_t a, uint64_t b) { return shift(a, b, 64, SH_RL); }
-static inline uint64_t op_psraw(uint64_t a, uint64_t b) { return shift(a, b, 16, SH_RA); }
-static inline uint64_t op_psrad(uint64_t a, uint64_t b) { return shift(a, b, 32, SH_RA); }
-static inline uint64_t op_psllw(uint64_t a, uint64_t b) { return shift(a, b, 16, SH_LL); }
-static inline uint64_t op_pslld(uint64_t a, uint64_t b) { return shift(a, b, 32, SH_LL); }
-static inline uint64_t op_psllq(uint64_t a, uint64_t b) { return shift(a, b, 64, SH_LL); }
+ * by the decoder: see the SE slots in opcodes.def.  The lane arithmetic is
+ * in simd_lanes.h, shared with the XMM forms in sse_int.c.) */
 
 /* ---- Handlers --------------------------------------------------------------- */
-
-/* mm, mm/m64: MMreg = MMreg op source. */
-#define MMX_BIN(name)                                                                      \
-    HANDLER(mmx_##name)                                                                    \
-    {                                                                                      \
-        mmx_begin(c, i);                                                                   \
-        uint64_t s = mmx_src(c, i);                                                        \
-        mmx_set(c, i->reg, op_##name(mmx_get(c, i->reg), s));                              \
-        NEXT(c, i);                                                                        \
-    }                                                                                      \
-    SET_ALL(mmx_##name, mmx_##name)
 
 /* mm, mm/m32: the PUNPCKL forms read only the low doubleword from memory
  * (SDM vol. 2, PUNPCKLBW/PUNPCKLWD/PUNPCKLDQ). */
 #define MMX_BIN32(name)                                                                    \
     HANDLER(mmx_##name)                                                                    \
     {                                                                                      \
-        mmx_begin(c, i);                                                                   \
-        uint64_t s = (i->flags & I_MEM) ? simd_read32(c, i)            \
-                                        : mmx_get(c, i->rm);                               \
+        mmx_enter(c);                                                                      \
+        uint64_t s = (i->flags & I_MEM) ? simd_read32(c, i) : mmx_get(c, i->rm);           \
         mmx_set(c, i->reg, op_##name(mmx_get(c, i->reg), s));                              \
         NEXT(c, i);                                                                        \
     }                                                                                      \
@@ -239,25 +81,15 @@ MMX_BIN(paddd)
 
 /* 0F 71/72/73 (groups 12-14, SDM vol. 2, table A-6): shifts of mm by imm8.
  * Only register forms of /2, /4, /6 exist for MMX (73 /3 and /7 are SSE2
- * XMM-only); the rest are #UD. */
+ * XMM-only); the rest are undefined encodings, #UD before the CR0 and
+ * x87 checks as for any undefined opcode. */
 HANDLER(mmx_shift_imm)
 {
-    mmx_begin(c, i);
-    if (i->flags & I_MEM)
+    LaneOp f = shift_imm_op(i->op, i->reg);
+    if (!f || (i->flags & I_MEM))
         cpu_raise_ud(c);
-    uint64_t a = mmx_get(c, i->rm), n = i->imm & 0xFF, r;
-    switch ((i->op - 0x71) * 8 + i->reg) {
-    case 0 * 8 + 2: r = op_psrlw(a, n); break;
-    case 0 * 8 + 4: r = op_psraw(a, n); break;
-    case 0 * 8 + 6: r = op_psllw(a, n); break;
-    case 1 * 8 + 2: r = op_psrld(a, n); break;
-    case 1 * 8 + 4: r = op_psrad(a, n); break;
-    case 1 * 8 + 6: r = op_pslld(a, n); break;
-    case 2 * 8 + 2: r = op_psrlq(a, n); break;
-    case 2 * 8 + 6: r = op_psllq(a, n); break;
-    default: cpu_raise_ud(c);
-    }
-    mmx_set(c, i->rm, r);
+    mmx_enter(c);
+    mmx_set(c, i->rm, f(mmx_get(c, i->rm), i->imm & 0xFF));
     NEXT(c, i);
 }
 SET_ALL(mmx_shift_imm, mmx_shift_imm)
@@ -265,7 +97,7 @@ SET_ALL(mmx_shift_imm, mmx_shift_imm)
 /* 0F 6E: MOVD mm, r/m32 (zero-extended). */
 HANDLER(mmx_movd_load)
 {
-    mmx_begin(c, i);
+    mmx_enter(c);
     uint32_t v = (i->flags & I_MEM) ? simd_read32(c, i) : c->regs[i->rm];
     mmx_set(c, i->reg, v);
     NEXT(c, i);
@@ -275,7 +107,7 @@ SET_ALL(mmx_movd_load, mmx_movd_load)
 /* 0F 7E: MOVD r/m32, mm (the low doubleword). */
 HANDLER(mmx_movd_store)
 {
-    mmx_begin(c, i);
+    mmx_enter(c);
     uint32_t v = (uint32_t)mmx_get(c, i->reg);
     if (i->flags & I_MEM)
         mem_write32(c, i->seg, insn_ea(c, i), v);
@@ -289,7 +121,7 @@ SET_ALL(mmx_movd_store, mmx_movd_store)
 /* 0F 6F: MOVQ mm, mm/m64. */
 HANDLER(mmx_movq_load)
 {
-    mmx_begin(c, i);
+    mmx_enter(c);
     mmx_set(c, i->reg, mmx_src(c, i));
     NEXT(c, i);
 }
@@ -298,7 +130,7 @@ SET_ALL(mmx_movq_load, mmx_movq_load)
 /* 0F 7F: MOVQ mm/m64, mm. */
 HANDLER(mmx_movq_store)
 {
-    mmx_begin(c, i);
+    mmx_enter(c);
     uint64_t v = mmx_get(c, i->reg);
     if (i->flags & I_MEM) {
         simd_write64(c, i, v);
@@ -314,7 +146,7 @@ SET_ALL(mmx_movq_store, mmx_movq_store)
  * instructions, sets TOP to 0 (SDM vol. 1, table 9-2; vol. 2, EMMS). */
 HANDLER(mmx_emms)
 {
-    mmx_begin(c, i);
+    mmx_enter(c);
     c->fpu.top = 0;
     c->fpu.valid = 0;
     NEXT(c, i);

@@ -11,8 +11,8 @@
  *     CVTPS2PI, MOVQ2DQ, ...) check for a pending x87 exception (#MF) too
  *     and then make the x87 state MMX-like (TOP = 0, all tags valid).
  *   Then memory faults: a 128-bit operand that is not 16-byte aligned is
- *     #GP(0) except for the unaligned moves (SDM vol. 1, 11.4.1 and 12.?;
- *     MOVUPS, MOVUPD, MOVDQU, MASKMOVDQU are the exceptions); then #XM (or
+ *     #GP(0) except for the unaligned moves (SDM vol. 1, 11.4.1; MOVUPS,
+ *     MOVUPD, MOVDQU and MASKMOVDQU are the exceptions); then #XM (or
  *     #UD with CR4.OSXMMEXCPT = 0) for an unmasked SIMD floating-point
  *     exception (vol. 1, 11.5.1).
  */
@@ -44,7 +44,11 @@ static inline void sse_begin(CpuState *c)
         cpu_raise(c, EXC_NM, 0, false);
 }
 
-/* SSE instructions with an MMX operand (the "x87 FPU transition" ones). */
+/* SSE instructions with an MMX register operand (the "x87 FPU transition"
+ * ones).  The transition itself (mmx_touch: TOP = 0, tags valid) comes
+ * after the memory operand is read and before an #XM: the host CPU leaves
+ * TOP alone on a misaligned CVTPD2PI source but has set it when an
+ * unmasked exception faults. */
 static inline void sse_mmx_begin(CpuState *c)
 {
     sse_begin(c);

@@ -7,13 +7,14 @@
  * deterministic-run promise needs; the fpu test suite checks it bit for bit
  * against the host's own SSE unit (tests/fpu/sse_float_test.c).
  *
- * Contract.  Each operation takes an SseFp with the guest's MXCSR (the
- * rounding control, DAZ and FZ fields are used; the masks are not) and ORs
- * into `flags` the MXCSR exception flags it raised (MXCSR_IE .. MXCSR_PE)
- * as the processor does with every exception masked: the return value is
- * the masked response (SDM vol. 1, 11.5.2 and 4.9.1).  Whether an unmasked
- * exception suppresses the write and raises #XM is the caller's business
- * (cpu/sse.c, sse_fp_commit).
+ * Contract.  Each operation takes an SseFp with the guest's MXCSR and ORs
+ * into `flags` the MXCSR exception flags it raised (MXCSR_IE .. MXCSR_PE),
+ * and returns the masked response (SDM vol. 1, 11.5.2 and 4.9.1).  The
+ * masks matter in one place: an unmasked overflow or underflow has no
+ * masked response, so it reports the flags of the unmasked one (UE for any
+ * tiny result, PE for the rounding with an unbounded exponent) and returns
+ * a value that is never stored.  Suppressing the write and raising #XM is
+ * the caller's business (cpu/sse.c, sse_fp_commit).
  *
  * x86 specifics implemented here (SDM vol. 1, 4.8.3.5, table 4-7, 11.5):
  * the default NaN is the negative QNaN "indefinite" (FFC00000h /
@@ -47,9 +48,8 @@
 /* Pre-computation exceptions (SDM vol. 1, 11.5.2): an unmasked one stops
  * the instruction before any post-computation exception is looked at. */
 #define MXCSR_PRE (MXCSR_IE | MXCSR_DE | MXCSR_ZE)
-
 typedef struct SseFp {
-    uint32_t mxcsr; /* in: RC, DAZ, FZ */
+    uint32_t mxcsr; /* in: RC, DAZ, FZ, and the OE/UE masks */
     uint32_t flags; /* out: exception flags raised, ORed in */
 } SseFp;
 
@@ -68,7 +68,8 @@ uint64_t f64_sqrt(SseFp *e, uint64_t a);
 
 /* MINPS/MAXPS and friends: when either operand is a NaN, or both are zeros
  * of any sign, the second operand b is returned unchanged (SDM vol. 2,
- * MINPS/MAXPS). */
+ * MINPS/MAXPS), except that with DAZ a denormal b (like a denormal a) is
+ * returned as the zero it counts as.  A NaN of either kind raises IE. */
 uint32_t f32_min(SseFp *e, uint32_t a, uint32_t b);
 uint32_t f32_max(SseFp *e, uint32_t a, uint32_t b);
 uint64_t f64_min(SseFp *e, uint64_t a, uint64_t b);
@@ -97,7 +98,8 @@ uint32_t f64_to_f32(SseFp *e, uint64_t a);
 uint32_t i32_to_f32(SseFp *e, int32_t v);
 uint64_t i32_to_f64(SseFp *e, int32_t v); /* exact */
 /* To a signed 32-bit integer, rounding per MXCSR.RC or, with `truncate`,
- * toward zero (CVTT*); NaN or out of range: 80000000h and IE. */
+ * toward zero (CVTT*); NaN or out of range: 80000000h and IE (no PE).  A
+ * denormal source never raises DE (with DAZ it is a zero: no PE either). */
 uint32_t f32_to_i32(SseFp *e, uint32_t a, bool truncate);
 uint32_t f64_to_i32(SseFp *e, uint64_t a, bool truncate);
 

@@ -56,6 +56,7 @@ HostStub *host_stub_new(const uint8_t *insn, int len)
     EMIT(0x9D);                   /* popfq */
     EMIT(0xDD, 0x23);             /* frstor [rbx] */
     EMIT(0x48, 0x8B); RBX(6, o_mem); /* mov rsi, [rbx+mem] */
+    EMIT(0x48, 0x89, 0xF7);          /* mov rdi, rsi: MASKMOVQ/MASKMOVDQU store to [rdi] */
     EMIT(0x48, 0x8B); RBX(0, o_rax); /* mov rax, [rbx+rax] */
     memcpy(p, insn, (size_t)len);
     p += len;
@@ -85,6 +86,7 @@ HostStub *host_fxstub_new(const uint8_t *insn, int len)
     EMIT(0x48, 0x8B); RBX(0, o_in);  /* mov rax, [rbx+in] */
     EMIT(0x0F, 0xAE, 0x08);        /* fxrstor [rax] */
     EMIT(0x48, 0x8B); RBX(6, o_mem); /* mov rsi, [rbx+mem] */
+    EMIT(0x48, 0x89, 0xF7);          /* mov rdi, rsi: MASKMOVQ/MASKMOVDQU store to [rdi] */
     EMIT(0x48, 0x8B); RBX(0, o_rax); /* mov rax, [rbx+rax] */
     memcpy(p, insn, (size_t)len);
     p += len;

@@ -20,7 +20,9 @@ typedef struct HostCtx {
 typedef struct HostStub HostStub;
 
 /* Build a stub around `insn` (its ModRM memory operand must be [rsi], i.e.
- * rm = 6, so that the same bytes address [esi] in 32-bit code).  fx selects
+ * rm = 6, so that the same bytes address [esi] in 32-bit code).  RDI holds
+ * the same address as RSI when the instruction runs (the implicit [rdi]
+ * operand of MASKMOVQ/MASKMOVDQU).  fx selects
  * FXRSTOR/FXSAVE (512-byte images at ctx->in/out, which must then point at
  * 16-byte-aligned 512-byte buffers: see HostFxCtx). */
 HostStub *host_stub_new(const uint8_t *insn, int len);

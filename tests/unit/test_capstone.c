@@ -85,12 +85,15 @@ enum {
      * MFENCE, SFENCE), so 0F AE E8-FF are all fences; Capstone accepts only
      * r/m = 0. */
     CAT_FENCE_RM,
-    /* Capstone 4 rejects PSRLDQ/PSLLDQ (66 0F 73 /3 /7, register form) in
-     * 16-bit code and after any other prefix, though it decodes them in
-     * 32-bit code with the 66 alone (SDM vol. 2, PSRLDQ/PSLLDQ: other
-     * prefixes do not change them).  Verified per case: reduced to 66 0F
-     * 73 ModRM imm8 in 32-bit code, Capstone accepts with length 5. */
-    CAT_CS_PSXLDQ,
+    /* Capstone 4 rejects SSE2 instructions unless the mandatory prefix
+     * (66, F2, F3) is the last prefix before 0F, and some 66-prefixed ones
+     * (e.g. PUNPCKLQDQ, PSRLDQ) in 16-bit code at all.  Prefix order does
+     * not matter to the processor (SDM vol. 2, 2.1.1), and SSE instructions
+     * do not depend on the operand size.  Verified per case: the same bytes
+     * with the other prefixes first and the mandatory one last, as 32-bit
+     * code (a 67 toggled so that the addressing form stays the same),
+     * Capstone accepts with Kestrel's length. */
+    CAT_CS_SSE_PREFIX,
     N_CAT
 };
 
@@ -106,7 +109,7 @@ static const char *const cat_name[N_CAT] = {
     [CAT_UD01_MODRM] = "ud0-ud1-modrm",
     [CAT_CS_REP_OPSIZE] = "capstone-66-with-rep-quirk",
     [CAT_FENCE_RM] = "fence-rm-ignored",
-    [CAT_CS_PSXLDQ] = "capstone-psrldq-prefix-quirk",
+    [CAT_CS_SSE_PREFIX] = "capstone-sse-prefix-quirk",
 };
 static uint64_t cat_count[N_CAT];
 
@@ -304,6 +307,42 @@ static bool later_isa_opcode(const Shape *s)
     }
 }
 
+/* CAT_CS_SSE_PREFIX: rewrite the prefixes as [others in order][mandatory]
+ * in 32-bit code and ask Capstone again. */
+static bool sse_prefix_quirk(const uint8_t *b, bool code32, int kr, const Shape *s)
+{
+    uint8_t t[BUF] = {0};
+    uint8_t mand = 0;
+    int o = 0;
+    bool has67 = false;
+    for (int p = 0; p < s->npfx; p++) {
+        if (b[p] == 0xF2 || b[p] == 0xF3)
+            mand = b[p];
+        else if (b[p] == 0x66 && !(mand == 0xF2 || mand == 0xF3))
+            mand = 0x66;
+    }
+    if (!mand)
+        return false;
+    for (int p = 0; p < s->npfx; p++) {
+        if (b[p] == 0x66 || b[p] == 0xF2 || b[p] == 0xF3)
+            continue;
+        if (b[p] == 0x67) {
+            has67 = true;
+            if (!code32)
+                continue; /* 16-bit code + 67 = 32-bit addressing */
+        }
+        t[o++] = b[p];
+    }
+    if (!code32 && !has67)
+        t[o++] = 0x67; /* keep 16-bit addressing */
+    t[o++] = mand;
+    int rest = kr - s->npfx;
+    if (o + rest > BUF)
+        return false;
+    memcpy(t + o, b + s->npfx, (size_t)rest);
+    return cs_len(t, true) == o + rest;
+}
+
 /* Which allowed category explains a disagreement, or -1. */
 static int classify(const uint8_t *b, bool code32, int kr, int cl)
 {
@@ -353,12 +392,8 @@ static int classify(const uint8_t *b, bool code32, int kr, int cl)
         return CAT_SIMD_RESERVED;
     if (s.map == 2 && s.op == 0xAE && s.modrm >= 0xE8)
         return CAT_FENCE_RM;
-    if (s.map == 2 && s.op == 0x73 && s.p66 && s.modrm >= 0xC0 &&
-        (s.modrm & 0x18) == 0x18) { /* /3 or /7 */
-        const uint8_t canon[BUF] = {0x66, 0x0F, 0x73, s.modrm, b[s.npfx + 3]};
-        if (cs_len(canon, true) == 5 && kr == s.npfx + 4)
-            return CAT_CS_PSXLDQ;
-    }
+    if (s.map == 2 && kr > 0 && sse_prefix_quirk(b, code32, kr, &s))
+        return CAT_CS_SSE_PREFIX;
     if (s.map == 2 && s.op >= 0x18 && s.op <= 0x1F)
         return CAT_HINT_NOP;
     if (s.map == 2 && (s.op == 0xB9 || s.op == 0xFF))
