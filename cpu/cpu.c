@@ -504,12 +504,13 @@ void cpu_free(CpuState *c)
  * FPU (x87, tests/fpu), VME with PVI (tests/system v86), PSE, PAE, PGE and
  * PSE-36 (tests/paging), TSC (RDTSC), MSR, CX8 (CMPXCHG8B), SEP
  * (SYSENTER/SYSEXIT), MTRR and PAT (MSR storage; tests/system msr), CMOV,
- * MMX (tests/fpu mmx), FXSR (FXSAVE/FXRSTOR, tests/fpu).  SSE and SSE2
- * come with their work. */
+ * MMX (tests/fpu mmx), FXSR (FXSAVE/FXRSTOR, tests/fpu), SSE and SSE2
+ * (tests/fpu sse, sse-float, mmx).  CLFSH is not advertised: CLFLUSH
+ * executes (as a fault-checked no-op) but has no test of its own. */
 #define CPUID_1_EDX                                                                        \
     ((1u << 0) | (1u << 1) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |    \
      (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) |          \
-     (1u << 23) | (1u << 24))
+     (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26))
 /* Leaf 0x80000001 EDX: NX (the XD bit with EFER.NXE, tests/paging). */
 #define CPUID_X1_EDX (1u << 20)
 

@@ -63,6 +63,12 @@ struct CpuState;
  * SSE state, so only cpu_reset calls this. */
 void fpu_reset(struct CpuState *c);
 
+/* The full 16-bit x87 tag word, two bits per physical register R0-R7
+ * (00 valid, 01 zero, 10 special, 11 empty), computed from the abridged
+ * `valid` bits and the register contents as FSTENV stores it (SDM vol. 1,
+ * 8.1.7).  For the debugger, which sees only this header. */
+uint16_t fpu_tag_word(const FpuState *f);
+
 /* True when this build has the host-x87 arithmetic (x86-64 hosts without
  * -Dsoftfpu=true); FpuState.soft starts as !fpu_host_available(). */
 bool fpu_host_available(void);

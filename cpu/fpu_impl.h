@@ -218,9 +218,7 @@ static inline uint16_t fpu_get_sw(const FpuState *f)
     return (uint16_t)((f->sw & ~FSW_TOP) | ((f->top & 7) << 11));
 }
 
-/* The full tag word computed from the register contents, as FSTENV, FSAVE
- * and FXSAVE's callers see it (SDM vol. 1, 8.1.7). */
-uint16_t fpu_tag_word(const FpuState *f);
+/* (fpu_tag_word, the full tag word, is declared in fpu.h.) */
 /* Load a status word (FLDENV, FRSTOR, FXRSTOR): sets TOP, recomputes ES/B
  * and FERR#. */
 void fpu_load_sw(CpuState *c, uint16_t sw);

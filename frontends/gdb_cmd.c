@@ -196,12 +196,16 @@ static bool all_x(const uint8_t *p, size_t n)
 }
 
 /* G: registers in g order; a register sent as 'x' digits is left alone,
- * and a shorter packet sets only the registers it covers whole. */
+ * and a shorter packet sets only the registers it covers whole.  The whole
+ * packet is checked before any register changes.  st0-st7 are relative to
+ * the TOP field of fstat, so a G that carries fstat has it written first:
+ * its st values then land where the same packet's TOP says. */
 static GdbAction cmd_write_regs(GdbSession *s, const uint8_t *p, size_t n, GdbReply *r)
 {
     if (n % 2)
         return reply(r, ERR_INVAL);
-    bool ok = true;
+    uint8_t vals[GDB_NUM_REGS][GDB_REG_MAX_BYTES];
+    bool have[GDB_NUM_REGS] = {false};
     size_t off = 0;
     for (int reg = 0; reg < GDB_NUM_REGS; reg++) {
         size_t digits = 2 * gdb_i386_reg_bytes(reg);
@@ -211,14 +215,18 @@ static GdbAction cmd_write_regs(GdbSession *s, const uint8_t *p, size_t n, GdbRe
         off += digits;
         if (all_x(h, digits))
             continue;
-        uint8_t buf[GDB_REG_MAX_BYTES];
-        if (!gdb_hex_decode(h, digits / 2, buf))
+        if (!gdb_hex_decode(h, digits / 2, vals[reg]))
             return reply(r, ERR_INVAL);
-        if (!s->ops->reg_write(s->t, reg, buf))
-            ok = false;
+        have[reg] = true;
     }
     if (off != n)
         return reply(r, ERR_INVAL);
+    bool ok = true;
+    if (have[GDB_REG_FSTAT] && !s->ops->reg_write(s->t, GDB_REG_FSTAT, vals[GDB_REG_FSTAT]))
+        ok = false;
+    for (int reg = 0; reg < GDB_NUM_REGS; reg++)
+        if (have[reg] && reg != GDB_REG_FSTAT && !s->ops->reg_write(s->t, reg, vals[reg]))
+            ok = false;
     return reply(r, ok ? "OK" : ERR_GENERIC);
 }
 

@@ -1,18 +1,22 @@
 /* The i386 register set Kestrel shows to gdb and its target description.
  *
  * One table is the truth for three things: the register numbers of the
- * p/P packets, the layout of the g/G packets, and target.xml.  GDB's i386
- * architecture accepts a description only if its org.gnu.gdb.i386.core
- * feature also lists the x87 registers (without them gdb prints
- * "Architecture rejected target-supplied description" and falls back to a
- * guess), so st0-st7 and the x87 control registers are described; until
- * the FPU exists the stub reports them as unavailable ('x' digits), which
- * gdb shows as <unavailable>.
+ * p/P packets, the layout of the g/G packets, and target.xml.  The
+ * features are those of the GDB manual, appendix "Target Descriptions",
+ * "i386 Features":
  *
- * Adding registers later: SSE is the feature org.gnu.gdb.i386.sse (xmm0-7
- * of the vec128 union type, then mxcsr as i386_mxcsr flags); add the enum
- * values after GDB_REG_FOP, rows to gdb_i386_regs[], the feature and types
- * to gdb_i386.c, and the accessors to frontends/gdbstub.c. */
+ *   org.gnu.gdb.i386.core  (required) eax..edi, eip, eflags, the segment
+ *       selectors, st0-st7 and the x87 control registers.  GDB rejects a
+ *       description whose core feature lacks the x87 registers ("Architecture
+ *       rejected target-supplied description").
+ *   org.gnu.gdb.i386.sse   xmm0-xmm7 (vec128) and mxcsr (i386_mxcsr).
+ *   org.kestrel.i386.sys   cr0, cr2, cr3, cr4 (gdb has no standard feature
+ *       for them; it shows an unknown feature's registers as described).
+ *
+ * The numbering is gdb's own i386 layout (its 32bit-core.xml and
+ * 32bit-sse.xml): general registers 0-15, st0-st7 16-23, fctrl..fop 24-31,
+ * xmm0-xmm7 32-39, mxcsr 40; Kestrel's system registers follow from 41.
+ * target.xml gives every regnum explicitly. */
 #ifndef KESTREL_FRONTENDS_GDB_I386_H
 #define KESTREL_FRONTENDS_GDB_I386_H
 
@@ -48,7 +52,10 @@ typedef enum GdbReg {
     GDB_REG_FOSEG,
     GDB_REG_FOOFF,
     GDB_REG_FOP,
-    /* (org.gnu.gdb.i386.sse goes here) */
+    /* org.gnu.gdb.i386.sse */
+    GDB_REG_XMM0,
+    GDB_REG_XMM7 = GDB_REG_XMM0 + 7,
+    GDB_REG_MXCSR,
     /* org.kestrel.i386.sys: control registers */
     GDB_REG_CR0,
     GDB_REG_CR2,
@@ -57,8 +64,8 @@ typedef enum GdbReg {
     GDB_NUM_REGS
 } GdbReg;
 
-/* Largest register in bytes (st0-st7: 80 bits). */
-#define GDB_REG_MAX_BYTES 10
+/* Largest register in bytes (xmm0-xmm7: 128 bits). */
+#define GDB_REG_MAX_BYTES 16
 
 typedef struct GdbRegInfo {
     const char *name;

@@ -66,6 +66,11 @@ typedef struct Stub {
 
 /* ---- The machine as a gdb target ----------------------------------------- */
 
+/* The x87 status word's TOP field (SDM vol. 1, 8.1.3) and MXCSR's
+ * reserved bits (SDM vol. 1, 10.2.3), which fpu.h does not name. */
+#define X87_SW_TOP 0x3800u
+#define MXCSR_RESERVED 0xFFFF0000u
+
 /* gdb's segment register order (cs ss ds es fs gs) to Kestrel's. */
 static const int seg_of_gdb[6] = {SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS};
 
@@ -82,14 +87,107 @@ static uint32_t get_le32(const uint8_t *b)
     return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
+/* gdb's st0-st7 are ST(i), relative to TOP; FpuState.st[] holds the
+ * physical registers R0-R7 (SDM vol. 1, 8.1.2). */
+static F80 *st_reg(FpuState *f, int i)
+{
+    return &f->st[(f->top + i) & 7];
+}
+
+/* The x87 registers other than st0-st7, as gdb's i387 layout has them:
+ * 32-bit registers holding a 16-bit word (the selectors, the control,
+ * status and tag words) or the 11-bit opcode. */
+static uint32_t x87_reg_read(const FpuState *f, int r)
+{
+    switch (r) {
+    case GDB_REG_FCTRL:
+        return f->cw;
+    case GDB_REG_FSTAT:
+        /* FpuState keeps TOP apart; gdb wants it in bits 11-13 (8.1.3). */
+        return (f->sw & ~X87_SW_TOP) | (uint32_t)(f->top & 7) << 11;
+    case GDB_REG_FTAG:
+        return fpu_tag_word(f);
+    case GDB_REG_FISEG:
+        return f->fcs;
+    case GDB_REG_FIOFF:
+        return f->fip;
+    case GDB_REG_FOSEG:
+        return f->fds;
+    case GDB_REG_FOOFF:
+        return f->fdp;
+    default: /* GDB_REG_FOP */
+        return f->fop;
+    }
+}
+
+/* A debugger write is raw state, as in QEMU's stub: the words go in as
+ * given (ES, B and FERR# are not recomputed, nor the control word's
+ * reserved bits forced; the public CPU API has no FLDENV-like load), and
+ * writing st(i) leaves its tag alone, as with a native gdb.  Only values
+ * the register cannot hold are refused. */
+static bool x87_reg_write(FpuState *f, int r, uint32_t v)
+{
+    if (r == GDB_REG_FIOFF || r == GDB_REG_FOOFF) {
+        if (r == GDB_REG_FIOFF)
+            f->fip = v;
+        else
+            f->fdp = v;
+        return true;
+    }
+    if (v > (r == GDB_REG_FOP ? 0x7FFu : 0xFFFFu))
+        return false; /* FOP is 11 bits (8.1.9); the rest are 16-bit words */
+    switch (r) {
+    case GDB_REG_FCTRL:
+        f->cw = (uint16_t)v;
+        break;
+    case GDB_REG_FSTAT:
+        f->top = (uint8_t)((v >> 11) & 7);
+        f->sw = (uint16_t)(v & ~X87_SW_TOP);
+        break;
+    case GDB_REG_FTAG:
+        /* gdb writes the full tag word; only "empty" (11) is state: the
+         * rest is recomputed from the contents, as FLDENV does (8.1.7). */
+        f->valid = 0;
+        for (int k = 0; k < 8; k++)
+            if (((v >> (2 * k)) & 3) != 3)
+                f->valid |= (uint8_t)(1u << k);
+        break;
+    case GDB_REG_FISEG:
+        f->fcs = (uint16_t)v;
+        break;
+    case GDB_REG_FOSEG:
+        f->fds = (uint16_t)v;
+        break;
+    default: /* GDB_REG_FOP */
+        f->fop = (uint16_t)v;
+        break;
+    }
+    return true;
+}
+
 static bool t_reg_read(void *t, int r, uint8_t *buf)
 {
     CpuState *c = ((Machine *)t)->cpu;
+    FpuState *f = &c->fpu;
     uint32_t v;
     if (r >= GDB_REG_EAX && r <= GDB_REG_EDI) {
         v = c->regs[r - GDB_REG_EAX]; /* gdb's order is the encoding order */
     } else if (r >= GDB_REG_CS && r <= GDB_REG_GS) {
         v = c->seg[seg_of_gdb[r - GDB_REG_CS]].sel;
+    } else if (r >= GDB_REG_ST0 && r <= GDB_REG_ST7) {
+        /* gdb's i387_ext: the 64-bit significand, then sign and exponent,
+         * little-endian (the FSAVE register image, SDM vol. 1, 8.1.10). */
+        const F80 *x = st_reg(f, r - GDB_REG_ST0);
+        put_le32(buf, (uint32_t)x->m);
+        put_le32(buf + 4, (uint32_t)(x->m >> 32));
+        buf[8] = (uint8_t)x->se;
+        buf[9] = (uint8_t)(x->se >> 8);
+        return true;
+    } else if (r >= GDB_REG_FCTRL && r <= GDB_REG_FOP) {
+        v = x87_reg_read(f, r);
+    } else if (r >= GDB_REG_XMM0 && r <= GDB_REG_XMM7) {
+        memcpy(buf, f->xmm[r - GDB_REG_XMM0].b, 16); /* b[0] is the lowest byte */
+        return true;
     } else {
         switch (r) {
         case GDB_REG_EIP:
@@ -97,6 +195,9 @@ static bool t_reg_read(void *t, int r, uint8_t *buf)
             break;
         case GDB_REG_EFLAGS:
             v = cpu_get_eflags(c);
+            break;
+        case GDB_REG_MXCSR:
+            v = f->mxcsr;
             break;
         case GDB_REG_CR0:
             v = c->cr0;
@@ -111,7 +212,7 @@ static bool t_reg_read(void *t, int r, uint8_t *buf)
             v = c->cr4;
             break;
         default:
-            return false; /* x87: unavailable until the FPU exists */
+            return false;
         }
     }
     put_le32(buf, v);
@@ -121,6 +222,7 @@ static bool t_reg_read(void *t, int r, uint8_t *buf)
 static bool t_reg_write(void *t, int r, const uint8_t *buf)
 {
     CpuState *c = ((Machine *)t)->cpu;
+    FpuState *f = &c->fpu;
     uint32_t v = get_le32(buf);
     if (r >= GDB_REG_EAX && r <= GDB_REG_EDI) {
         c->regs[r - GDB_REG_EAX] = v;
@@ -141,6 +243,18 @@ static bool t_reg_write(void *t, int r, const uint8_t *buf)
         }
         return false;
     }
+    if (r >= GDB_REG_ST0 && r <= GDB_REG_ST7) {
+        F80 *x = st_reg(f, r - GDB_REG_ST0);
+        x->m = v | (uint64_t)get_le32(buf + 4) << 32;
+        x->se = (uint16_t)(buf[8] | buf[9] << 8);
+        return true;
+    }
+    if (r >= GDB_REG_FCTRL && r <= GDB_REG_FOP)
+        return x87_reg_write(f, r, v);
+    if (r >= GDB_REG_XMM0 && r <= GDB_REG_XMM7) {
+        memcpy(f->xmm[r - GDB_REG_XMM0].b, buf, 16);
+        return true;
+    }
     switch (r) {
     case GDB_REG_EIP:
         c->eip = v;
@@ -148,6 +262,14 @@ static bool t_reg_write(void *t, int r, const uint8_t *buf)
     case GDB_REG_EFLAGS:
         /* VM switches the CPU mode: not the debugger's to flip. */
         cpu_set_eflags(c, (v & ~FL_VM) | (cpu_get_eflags(c) & FL_VM));
+        return true;
+    case GDB_REG_MXCSR:
+        /* Bits 16-31 are reserved: LDMXCSR and FXRSTOR raise #GP for a
+         * value with any of them set (SDM vol. 1, 10.2.3), so the stub
+         * refuses it too. */
+        if (v & MXCSR_RESERVED)
+            return false;
+        f->mxcsr = v;
         return true;
     case GDB_REG_CR2:
         c->cr2 = v;

@@ -40,11 +40,13 @@
  *
  * Running.  Host: FXRSTOR image / instruction / FXSAVE image (host_run.c).
  * Kestrel: the same three instructions stepped in flat 32-bit protected
- * mode with CR4.OSFXSR and CR4.OSXMMEXCPT set.  An exception on the host
- * (SIGFPE for #XM or #MF, SIGSEGV for #GP, SIGILL for #UD) is caught with
- * sigsetjmp/siglongjmp; the vector is the kernel's trap number and the
- * state the FXSAVE-format image in the signal frame.  Kestrel reports
- * exceptions (trap_exceptions); it then runs the FXSAVE alone.
+ * mode with CR4.OSFXSR and CR4.OSXMMEXCPT set.  ESI and EDI (RSI and RDI
+ * on the host) both point at the memory operand, EDI for MASKMOVDQU.  An
+ * exception on the host (SIGFPE for #XM or #MF, SIGSEGV for #GP, SIGILL for
+ * #UD) is caught with sigsetjmp/siglongjmp; the vector is the kernel's trap
+ * number and the state the FXSAVE-format image in the signal frame.
+ * Kestrel reports exceptions (trap_exceptions); it then runs the FXSAVE
+ * alone.
  *
  * Compared bit for bit: the exception vector; MXCSR; XMM0-7; the x87
  * control, status and abridged tag words and the eight register fields
@@ -178,8 +180,6 @@ typedef struct Form {
     char name[64];
     uint8_t bytes[12]; /* prefixes, 0F, opcode, ModRM[, imm8] */
     uint8_t len;       /* including the imm8 */
-    uint8_t hpre[4];   /* host-only code before the instruction */
-    uint8_t hprelen;
     uint8_t imm;  /* IMM_* */
     uint8_t kind; /* FK_* */
     bool mem;
@@ -293,14 +293,16 @@ static void add_def_forms(const Def *d)
             f->bytes[n++] = 0xF2;
         f->bytes[n++] = 0x0F;
         f->bytes[n++] = (uint8_t)d->op;
-        f->bytes[n++] = mem ? (uint8_t)(regfield << 3 | 6) : (uint8_t)(0xC0 | regfield << 3 | rmreg);
+        f->bytes[n++] =
+            mem ? (uint8_t)(regfield << 3 | 6) : (uint8_t)(0xC0 | regfield << 3 | rmreg);
         bool imm = !strcmp(d->o3, "Ib") || !strcmp(d->o2, "Ib");
         if (imm) {
             f->bytes[n++] = 0;
             if (!strncmp(d->mn, "cmp", 3))
                 f->imm = IMM_CMP;
             else if (group)
-                f->imm = (d->op == 0x73 && (regfield == 3 || regfield == 7)) ? IMM_BSHIFT : IMM_SHIFT;
+                f->imm =
+                    (d->op == 0x73 && (regfield == 3 || regfield == 7)) ? IMM_BSHIFT : IMM_SHIFT;
             else
                 f->imm = IMM_ANY;
         }
@@ -330,12 +332,6 @@ static void add_def_forms(const Def *d)
         }
         if (fence && mem)
             f->src = (Operand){LOC_MEM, 0, T_INT};
-        if (!strcmp(d->mn, "maskmovdqu")) {
-            /* The store goes to [edi] ([rdi] on the host: mov rdi, rsi). */
-            static const uint8_t mov_rdi_rsi[] = {0x48, 0x89, 0xF7};
-            memcpy(f->hpre, mov_rdi_rsi, 3);
-            f->hprelen = 3;
-        }
         f->rcp = !strncmp(d->mn, "rcp", 3) || !strncmp(d->mn, "rsqrt", 5);
         f->rsqrt = !strncmp(d->mn, "rsqrt", 5);
         f->scalar = d->mn[strlen(d->mn) - 2] == 's' && strcmp(d->mn + strlen(d->mn) - 2, "ps");
@@ -748,7 +744,8 @@ static long nsys_of(int type)
 static int gen_imm(Rng *r, const Form *f, long idx)
 {
     switch (f->imm) {
-    case IMM_CMP: return idx < 64 ? (int)(idx & 7) : below(r, 4) == 0 ? (int)below(r, 256) : (int)below(r, 8);
+    case IMM_CMP:
+        return idx < 64 ? (int)(idx & 7) : below(r, 4) == 0 ? (int)below(r, 256) : (int)below(r, 8);
     case IMM_SHIFT: return below(r, 8) == 0 ? (int)below(r, 256) : (int)below(r, 70);
     case IMM_BSHIFT: return below(r, 8) == 0 ? (int)below(r, 256) : (int)below(r, 20);
     case IMM_ANY: return (int)below(r, 256);
@@ -784,8 +781,8 @@ static void gen_case(Rng *r, const Form *f, long idx, Case *c)
         put64(c->mem + k, rnd(r));
     c->rax = rnd(r);
     c->rflags = (rnd(r) & FLAGS_ARITH) | 2;
-    if (f->mem && below(r, 8) == 0)
-        c->off = 1 + (int)below(r, 15);
+    if ((f->mem || strstr(f->name, "maskmovdqu")) && below(r, 8) == 0)
+        c->off = 1 + (int)below(r, 15); /* MASKMOVDQU: [edi] needs no alignment */
     c->imm = gen_imm(r, f, idx);
 
     uint8_t d[16], s[16];
@@ -951,12 +948,11 @@ static HostStub *host_stub_for(HostStubs *hs, const Form *f, int imm)
 {
     int i = f->imm ? imm : 0;
     if (!hs->s[i]) {
-        uint8_t insn[20];
-        memcpy(insn, f->hpre, f->hprelen);
-        memcpy(insn + f->hprelen, f->bytes, f->len);
+        uint8_t insn[16];
+        memcpy(insn, f->bytes, f->len);
         if (f->imm)
-            insn[f->hprelen + f->len - 1] = (uint8_t)i;
-        hs->s[i] = host_fxstub_new(insn, f->hprelen + f->len);
+            insn[f->len - 1] = (uint8_t)i;
+        hs->s[i] = host_fxstub_new(insn, f->len);
     }
     return hs->s[i];
 }
@@ -1199,7 +1195,9 @@ static void selftest_form(const Form *f, HostStubs *hs, Rng *r, long n)
         case 2: b.eax ^= 1u << below(r, 32); break;
         case 3: b.eflags ^= 1u << (below(r, 2) ? 0 : 11); break;
         case 4: b.img[below(r, 6)] ^= (uint8_t)(1u << below(r, 8)); break;
-        case 5: b.img[FX_ST + 16 * below(r, 8) + below(r, 10)] ^= (uint8_t)(1u << below(r, 8)); break;
+        case 5:
+            b.img[FX_ST + 16 * below(r, 8) + below(r, 10)] ^= (uint8_t)(1u << below(r, 8));
+            break;
         case 6: b.mem[below(r, MEMLEN)] ^= (uint8_t)(1u << below(r, 8)); break;
         default: b.img[FX_XMM + below(r, 128)] ^= (uint8_t)(1u << below(r, 8)); break;
         }
@@ -1299,7 +1297,8 @@ static void exception_checks(Kes *k)
     fpu_reset(cpu);
     cpu->fpu.cw = 0x037E;
     cpu->fpu.sw = 0x0001 | 0x0080 | 0x8000;
-    check(KES_ONE(k, cvtpi2ps_rr, 0) == EXC_MF, "cvtpi2ps xmm, mm with a pending x87 exception: #MF");
+    check(KES_ONE(k, cvtpi2ps_rr, 0) == EXC_MF,
+          "cvtpi2ps xmm, mm with a pending x87 exception: #MF");
     check(KES_ONE(k, cvtpi2ps_m, 0) == -1, "cvtpi2ps xmm, m64 with a pending x87 exception runs");
     check(KES_ONE(k, movaps_rr, 0) == -1, "movaps with a pending x87 exception runs");
     fpu_reset(cpu);
@@ -1356,7 +1355,8 @@ static void exception_checks(Kes *k)
         snprintf(what, sizeof what, "divps by zero, ZE unmasked, CR4.OSXMMEXCPT = %d: %s", os,
                  os ? "#XM" : "#UD");
         check(v == (os ? EXC_XM : EXC_UD), what);
-        snprintf(what, sizeof what, "divps by zero, ZE unmasked, CR4.OSXMMEXCPT = %d: xmm2 kept, ZE set", os);
+        snprintf(what, sizeof what,
+                 "divps by zero, ZE unmasked, CR4.OSXMMEXCPT = %d: xmm2 kept, ZE set", os);
         check(!memcmp(&before, &cpu->fpu.xmm[RDST], 16) && (cpu->fpu.mxcsr & 0x3F) == 0x04, what);
     }
     cpu->cr4 = cr4;
@@ -1385,7 +1385,8 @@ static void exception_checks(Kes *k)
     uint32_t all = 0xFFFF, got = 0;
     bus_write_phys(&k->bus, MEM_BASE + 1, &all, 4);
     int e1 = KES_ONE(k, ldmxcsr, 1);
-    check(e1 == -1 && cpu->fpu.mxcsr == 0xFFFF, "ldmxcsr 0000FFFF (DAZ included) at an odd address");
+    check(e1 == -1 && cpu->fpu.mxcsr == 0xFFFF,
+          "ldmxcsr 0000FFFF (DAZ included) at an odd address");
     int e2 = KES_ONE(k, stmxcsr, 9);
     bus_read_phys(&k->bus, MEM_BASE + 9, &got, 4);
     check(e2 == -1 && got == 0xFFFF, "stmxcsr at an odd address");
@@ -1453,8 +1454,10 @@ static void exception_checks(Kes *k)
  * host's. */
 static void prefix_selection_check(Kes *k)
 {
-    static const uint8_t enc[4][4] = {
-        {0x0F, 0x58, 0xD5}, {0x66, 0x0F, 0x58, 0xD5}, {0xF3, 0x0F, 0x58, 0xD5}, {0xF2, 0x0F, 0x58, 0xD5}};
+    static const uint8_t enc[4][4] = {{0x0F, 0x58, 0xD5},
+                                      {0x66, 0x0F, 0x58, 0xD5},
+                                      {0xF3, 0x0F, 0x58, 0xD5},
+                                      {0xF2, 0x0F, 0x58, 0xD5}};
     static const char *const names[4] = {"addps", "addpd", "addss", "addsd"};
     Case c;
     memset(&c, 0, sizeof c);
@@ -1487,7 +1490,8 @@ static void prefix_selection_check(Kes *k)
     bool distinct = true;
     for (int a = 0; a < 4; a++)
         for (int b = a + 1; b < 4; b++)
-            distinct &= memcmp(h[a].img + FX_XMM + 16 * RDST, h[b].img + FX_XMM + 16 * RDST, 16) != 0;
+            distinct &=
+                memcmp(h[a].img + FX_XMM + 16 * RDST, h[b].img + FX_XMM + 16 * RDST, 16) != 0;
     check(distinct, "the four 0F 58 encodings give four different results on the host");
 }
 
@@ -1620,6 +1624,15 @@ int main(int argc, char **argv)
                        f->name, only >= 0 ? 1 : nf, hexc[0], hexc[1], hexc[2], hexc[3]);
         }
         fflush(stdout);
+    }
+    /* The host stubs and the signal path must hand back the C runtime's
+     * MXCSR. */
+    uint32_t mxcsr_now;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr_now));
+    if (mxcsr_now != c_mxcsr) {
+        printf("FAIL harness: MXCSR %08x at the end, %08x at the start\n", mxcsr_now, c_mxcsr);
+        failed++;
+        st_failed++;
     }
     if (selftest) {
         printf("selftest: %ld checks, %ld failed\n", st_checks, st_failed);

@@ -24,7 +24,8 @@ void fake_target_init(FakeTarget *t)
 {
     memset(t, 0, sizeof *t);
     for (int r = 0; r < GDB_NUM_REGS; r++)
-        t->regs[r] = 0x01010101u * (uint32_t)r;
+        memset(t->regs[r], r, gdb_i386_reg_bytes(r));
+    t->unavailable_reg = -1;
     for (uint32_t k = 0; k < FAKE_MEM_SIZE; k++)
         t->mem[k] = (uint8_t)(k * 7);
 }
@@ -42,27 +43,29 @@ static bool fake_reg_read(void *opaque, int r, uint8_t *buf)
 {
     FakeTarget *t = opaque;
     FUZZ_CHECK(r >= 0 && r < GDB_NUM_REGS, "reg_read(%d)", r);
-    /* The x87 registers are unavailable, as in Kestrel today. */
-    if (r >= GDB_REG_ST0 && r <= GDB_REG_FOP)
-        return false;
-    uint32_t v = t->regs[r];
     unsigned n = gdb_i386_reg_bytes(r);
-    FUZZ_CHECK(n <= GDB_REG_MAX_BYTES, "register size %u", n);
-    memset(buf, 0, n);
-    for (unsigned k = 0; k < 4 && k < n; k++)
-        buf[k] = (uint8_t)(v >> (8 * k));
+    FUZZ_CHECK(n >= 4 && n <= GDB_REG_MAX_BYTES, "register size %u", n);
+    if (r == t->unavailable_reg)
+        return false;
+    memcpy(buf, t->regs[r], n);
     return true;
 }
 
+/* Like Kestrel: cr0 is read-only (rewriting its own value is fine, as G
+ * does), and mxcsr refuses its reserved bits 16-31 (a value LDMXCSR
+ * would fault on). */
 static bool fake_reg_write(void *opaque, int r, const uint8_t *buf)
 {
     FakeTarget *t = opaque;
     FUZZ_CHECK(r >= 0 && r < GDB_NUM_REGS, "reg_write(%d)", r);
-    if (r >= GDB_REG_ST0 && r <= GDB_REG_FOP)
+    if (r == t->unavailable_reg)
         return false;
     if (r == GDB_REG_CR0)
-        return false; /* a read-only one */
-    t->regs[r] = buf[0] | (uint32_t)buf[1] << 8 | (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 24;
+        return memcmp(t->regs[r], buf, 4) == 0;
+    if (r == GDB_REG_MXCSR && (buf[2] || buf[3]))
+        return false;
+    memcpy(t->regs[r], buf, gdb_i386_reg_bytes(r));
+    t->write_seq[r] = ++t->writes;
     return true;
 }
 

@@ -20,7 +20,13 @@
 #define FAKE_MAX_WPS 4
 
 typedef struct FakeTarget {
-    uint32_t regs[GDB_NUM_REGS];
+    /* Register r: gdb_i386_reg_bytes(r) little-endian bytes, each r at
+     * the start.  unavailable_reg (-1: none) reads as unavailable;
+     * write_seq[r] is the order number of r's last write (0: never). */
+    uint8_t regs[GDB_NUM_REGS][GDB_REG_MAX_BYTES];
+    int unavailable_reg;
+    unsigned writes;
+    unsigned write_seq[GDB_NUM_REGS];
     uint8_t mem[FAKE_MEM_SIZE];
     uint8_t high[0x1000];
     uint32_t bps[FAKE_MAX_BPS];

@@ -1,7 +1,8 @@
 /* Deterministic fuzzing of the gdb protocol layer, for every build.
  *
- * First known-answer checks of the framer, the hex and escape helpers and
- * the dispatcher against the fake target; then KESTREL_GDB_FUZZ_UNITS
+ * First known-answer checks of the framer, the hex and escape helpers,
+ * the register packets (gdb's i386 numbering and sizes, x87 and SSE
+ * included) and the dispatcher against the fake target; then KESTREL_GDB_FUZZ_UNITS
  * (default 200,000) generated packets from a seeded PRNG
  * (KESTREL_GDB_FUZZ_SEED): valid packets of every kind with hostile
  * numbers, then mutated: bad or non-hex checksums, truncation, flipped
@@ -126,16 +127,131 @@ static bool reply_is(const char *s)
     return kr.send && kr.len == strlen(s) && memcmp(kr.data, s, kr.len) == 0;
 }
 
+static uint32_t reg32(int r)
+{
+    const uint8_t *b = kt.regs[r];
+    return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* `n` repetitions of the two hex digits of byte b. */
+static const char *rep(uint8_t b, unsigned n)
+{
+    static char t[2 * GDB_REG_MAX_BYTES + 1];
+    for (unsigned k = 0; k < n; k++)
+        snprintf(t + 2 * k, 3, "%02x", b);
+    t[2 * n] = 0;
+    return t;
+}
+
+/* Where register r's digits start in a g reply. */
+static size_t g_offset(int r)
+{
+    size_t off = 0;
+    for (int k = 0; k < r; k++)
+        off += 2 * gdb_i386_reg_bytes(k);
+    return off;
+}
+
+static void test_registers(void)
+{
+    char b[128];
+    fake_target_init(&kt);
+    gdb_session_init(&ks, &fake_target_ops, &kt);
+    /* gdb's i386 numbering: st0 16 (80 bits), xmm0 32 (128), mxcsr 40. */
+    EXPECT(GDB_REG_ST0 == 16 && GDB_REG_FOP == 31 && GDB_REG_XMM0 == 32 && GDB_REG_MXCSR == 40 &&
+               GDB_REG_CR0 == 41 && GDB_NUM_REGS == 45,
+           "register numbering");
+    EXPECT(cmd("p8") == GDB_ACT_REPLY && reply_is("08080808"), "p eip");
+    EXPECT(cmd("p10") == GDB_ACT_REPLY && reply_is(rep(0x10, 10)), "p st0: 10 bytes");
+    EXPECT(cmd("p1f") == GDB_ACT_REPLY && reply_is("1f1f1f1f"), "p fop");
+    EXPECT(cmd("p20") == GDB_ACT_REPLY && reply_is(rep(0x20, 16)), "p xmm0: 16 bytes");
+    EXPECT(cmd("p28") == GDB_ACT_REPLY && reply_is("28282828"), "p mxcsr");
+    EXPECT(cmd("p29") == GDB_ACT_REPLY && reply_is("29292929"), "p cr0 after mxcsr");
+    EXPECT(cmd("P29=00000000") == GDB_ACT_REPLY && reply_is("E01"), "P cr0: read-only");
+    snprintf(b, sizeof b, "p%x", GDB_NUM_REGS);
+    EXPECT(cmd(b) == GDB_ACT_REPLY && reply_is("E16"), "p past the last register");
+    EXPECT(cmd("P0=78563412") == GDB_ACT_REPLY && reply_is("OK") && reg32(0) == 0x12345678,
+           "P eax");
+    EXPECT(cmd("P21=00112233445566778899aabbccddeeff") == GDB_ACT_REPLY && reply_is("OK") &&
+               kt.regs[GDB_REG_XMM0 + 1][0] == 0x00 && kt.regs[GDB_REG_XMM0 + 1][15] == 0xFF,
+           "P xmm1 (16 bytes)");
+    EXPECT(cmd("P21=0011223344556677") == GDB_ACT_REPLY && reply_is("E16"), "P xmm1 too short");
+    EXPECT(cmd("P10=0000000000000080ff3f") == GDB_ACT_REPLY && reply_is("OK") &&
+               kt.regs[GDB_REG_ST0][7] == 0x80 && kt.regs[GDB_REG_ST0][9] == 0x3F,
+           "P st0 (10 bytes)");
+    EXPECT(cmd("P28=801f0100") == GDB_ACT_REPLY && reply_is("E01") &&
+               reg32(GDB_REG_MXCSR) == 0x28282828,
+           "P mxcsr with a reserved bit: refused");
+    EXPECT(cmd("P28=801f0000") == GDB_ACT_REPLY && reply_is("OK") && reg32(GDB_REG_MXCSR) == 0x1F80,
+           "P mxcsr");
+
+    /* g covers every register at its full size. */
+    static char g[2 * 400 + 1];
+    cmd("g");
+    EXPECT(kr.len == g_offset(GDB_NUM_REGS) && g_offset(GDB_NUM_REGS) == 2 * 324,
+           "g: 324 bytes of registers");
+    EXPECT(kr.len >= 16 && memcmp(kr.data, "78563412", 8) == 0, "g starts with eax");
+    EXPECT(kr.len == g_offset(GDB_NUM_REGS) && memcmp(kr.data + g_offset(GDB_REG_XMM0 + 1),
+                                                      "00112233445566778899aabbccddeeff", 32) == 0,
+           "g: xmm1 at its place");
+    memcpy(g, kr.data, kr.len);
+    g[kr.len] = 0;
+
+    /* An unavailable register: 'x' digits in g and p; G leaves it alone. */
+    kt.unavailable_reg = GDB_REG_ST0 + 3;
+    EXPECT(cmd("p13") == GDB_ACT_REPLY && reply_is("xxxxxxxxxxxxxxxxxxxx"), "p: unavailable");
+    cmd("g");
+    EXPECT(kr.len == strlen(g) &&
+               memcmp(kr.data + g_offset(GDB_REG_ST0 + 3), "xxxxxxxxxxxxxxxxxxxx", 20) == 0,
+           "g: unavailable as x digits");
+    static char G[2 * 400 + 2];
+    G[0] = 'G';
+    memcpy(G + 1, kr.data, kr.len);
+    G[1 + kr.len] = 0;
+    EXPECT(cmd(G) == GDB_ACT_REPLY && reply_is("OK"), "G with x digits for the unavailable one");
+    kt.unavailable_reg = -1;
+
+    /* G writes fstat before st0-st7 (they are relative to its TOP) and
+     * checks the whole packet before it writes anything. */
+    memset(kt.write_seq, 0, sizeof kt.write_seq);
+    snprintf(G, sizeof G, "G%s", g);
+    memcpy(G + 1 + g_offset(GDB_REG_FSTAT), "00200000", 8);
+    EXPECT(cmd(G) == GDB_ACT_REPLY && reply_is("OK") && reg32(GDB_REG_FSTAT) == 0x2000 &&
+               kt.write_seq[GDB_REG_FSTAT] != 0 && kt.write_seq[GDB_REG_ST0] != 0 &&
+               kt.write_seq[GDB_REG_FSTAT] < kt.write_seq[GDB_REG_ST0],
+           "G: fstat first");
+    memcpy(G + 1, "efbeadde", 8);
+    memcpy(G + 1 + g_offset(GDB_REG_CR4), "zz", 2);
+    EXPECT(cmd(G) == GDB_ACT_REPLY && reply_is("E16") && reg32(0) == 0x12345678,
+           "G with bad hex at the end changes nothing");
+    memcpy(G + 1 + g_offset(GDB_REG_CR4), "2c", 2);
+    memcpy(G + 1 + g_offset(GDB_REG_MXCSR), "801f0100", 8);
+    EXPECT(cmd(G) == GDB_ACT_REPLY && reply_is("E01") && reg32(0) == 0xDEADBEEF &&
+               reg32(GDB_REG_MXCSR) == 0x1F80,
+           "G: a refused mxcsr is an error, the other registers are written");
+
+    cmd("qXfer:features:read:target.xml:0,4000");
+    EXPECT(kr.len > 1 && kr.data[0] == 'l', "target.xml in one read");
+    EXPECT(strstr(ks.xml, "<feature name=\"org.gnu.gdb.i386.sse\">") != NULL &&
+               strstr(ks.xml, "<union id=\"vec128\">") != NULL &&
+               strstr(ks.xml, "<field name=\"v4_int32\" type=\"v4i32\"/>") != NULL &&
+               strstr(ks.xml, "<field name=\"RC\" start=\"13\" end=\"14\"/>") != NULL,
+           "target.xml: the SSE feature and its types");
+    EXPECT(
+        strstr(ks.xml, "<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\" regnum=\"16\"") &&
+            strstr(ks.xml, "<reg name=\"xmm0\" bitsize=\"128\" type=\"vec128\" regnum=\"32\"/>") &&
+            strstr(ks.xml, "<reg name=\"mxcsr\" bitsize=\"32\" type=\"i386_mxcsr\" "
+                           "regnum=\"40\" group=\"vector\"/>") &&
+            strstr(ks.xml, "<reg name=\"cr0\" bitsize=\"32\" type=\"i386_cr0\" regnum=\"41\""),
+        "target.xml: st0 16, xmm0 32, mxcsr 40, cr0 41");
+}
+
 static void test_dispatch(void)
 {
     fake_target_init(&kt);
     gdb_session_init(&ks, &fake_target_ops, &kt);
-    EXPECT(cmd("p8") == GDB_ACT_REPLY && reply_is("08080808"), "p eip");
-    EXPECT(cmd("p10") == GDB_ACT_REPLY && reply_is("xxxxxxxxxxxxxxxxxxxx"), "p st0 unavailable");
-    EXPECT(cmd("P0=78563412") == GDB_ACT_REPLY && reply_is("OK") && kt.regs[0] == 0x12345678,
+    EXPECT(cmd("P0=78563412") == GDB_ACT_REPLY && reply_is("OK") && reg32(0) == 0x12345678,
            "P eax");
-    cmd("g");
-    EXPECT(kr.len >= 16 && memcmp(kr.data, "78563412", 8) == 0, "g starts with eax");
     EXPECT(cmd("m1000,4") == GDB_ACT_REPLY && reply_is("00070e15"), "m");
     EXPECT(cmd("m0,4") == GDB_ACT_REPLY && reply_is("E14"), "m unmapped");
     EXPECT(cmd("m4ffe,8") == GDB_ACT_REPLY && kr.len == 4, "m partly mapped: the mapped part");
@@ -192,9 +308,8 @@ static void test_dispatch(void)
     gdb_stop_reply(&ks, &st, &kr);
     EXPECT(reply_is("Wff"), "exit status: its low byte");
     /* Resuming. */
-    EXPECT(cmd("c1234") == GDB_ACT_CONTINUE && !kr.send && kt.regs[GDB_REG_EIP] == 0x1234,
-           "c ADDR");
-    EXPECT(cmd("S05;4321") == GDB_ACT_STEP && kt.regs[GDB_REG_EIP] == 0x4321, "S SIG;ADDR");
+    EXPECT(cmd("c1234") == GDB_ACT_CONTINUE && !kr.send && reg32(GDB_REG_EIP) == 0x1234, "c ADDR");
+    EXPECT(cmd("S05;4321") == GDB_ACT_STEP && reg32(GDB_REG_EIP) == 0x4321, "S SIG;ADDR");
     EXPECT(cmd("vCont;s:2;c") == GDB_ACT_CONTINUE, "vCont: the action for our thread");
     EXPECT(cmd("vCont;s:p1.1;c") == GDB_ACT_STEP, "vCont: leftmost matching action");
     EXPECT(cmd("vCont;s:2") == GDB_ACT_REPLY && kr.data[0] == 'E', "vCont: nothing for us");
@@ -500,6 +615,7 @@ int main(void)
 {
     test_framer();
     test_helpers();
+    test_registers();
     test_dispatch();
 
     const char *e = getenv("KESTREL_GDB_FUZZ_UNITS");

@@ -14,7 +14,13 @@ every expected value; any missing one fails the test.  Scenarios:
   interrupt    Ctrl-C typed in gdb's terminal (a pty) stops a spinning guest
   detach       detach lets the guest run to its end; a second gdb attaches
                to a running guest and kills it
-  protocol     a raw client: handshake, target.xml, g/p/P, m/M/X with
+  fpu-sse      the x87 and SSE registers the guest loaded (st0-st7 with
+               their stack-relative numbering, fstat with TOP, the full tag
+               word, FIP/FDP/FOP, xmm views, mxcsr flags, info float), then
+               gdb's writes to them, seen both on re-reading and by the
+               guest's own stores (MOVAPS, STMXCSR, FNSAVE)
+  protocol     a raw client: handshake, target.xml (register numbering,
+               the SSE feature), g/p/P/G (x87 and SSE included), m/M/X with
                escapes, unmapped memory, bad checksums, junk, over-long
                packets, vCont, a halted guest, a second connection, no-ack
                mode, k
@@ -335,6 +341,125 @@ def scenario_detach(tmp):
         k.stop()
 
 
+def scenario_fpu_sse(tmp):
+    k = Kestrel(tmp)
+    fs = "((char*)&out_fsave)"  # the FNSAVE image, 32-bit protected-mode layout
+    try:
+        out = run_gdb(k.port, [
+            "set {int}&mode = 3",
+            "break fpu_bp1",
+            "break fpu_bp2",
+            "continue",
+            # What the guest loaded: fninit; fld1; fldpi; fild -42; fldz;
+            # fldcw 0x27f; movaps/movups/movdqa; ldmxcsr 0x3fa0.
+            "info registers st0 st1 st2 st3 st4",
+            'printf "ST1=%d ST3=%d\\n", (int)$st1, (int)$st3',
+            'printf "FSTAT=%#x FTAG=%#x FCTRL=%#x FOP=%#x\\n", $fstat, $ftag, $fctrl, $fop',
+            'printf "FIOFF=%#x FOOFF=%#x FISEG=%#x FOSEG=%#x CS=%#x DS=%#x\\n", '
+            "$fioff, $fooff, $fiseg, $foseg, $cs, $ds",
+            "info float",
+            "p $xmm1.v4_float",
+            "p/x $xmm3.v2_int64",
+            "p/x $xmm0.v16_int8",
+            'printf "MXCSR=%#x\\n", $mxcsr',
+            "info registers mxcsr",
+            # Writes: a reserved MXCSR bit is refused (LDMXCSR would #GP).
+            "set $mxcsr = 0x10000",
+            'printf "MXCSR_AFTER_BAD=%#x\\n", $mxcsr',
+            "set $xmm2.v4_int32 = {1, 2, 3, 4}",
+            "set $st0 = 2.5",
+            "set $st1 = -3.25",
+            "set $mxcsr = 0x1f80 | 0x6000 | 0x8000",
+            "set $ftag = 0xc1ff",
+            "set $fctrl = 0x0f7f",
+            "set $fioff = 0x12345678",
+            "set $fop = 0x123",
+            # Read everything back from the stub, not gdb's cache.
+            "maint flush register-cache",
+            'printf "RX0=%d RX1=%d RX2=%d RX3=%d\\n", $xmm2.v4_int32[0], $xmm2.v4_int32[1], '
+            "$xmm2.v4_int32[2], $xmm2.v4_int32[3]",
+            'printf "RST0=%d RST1=%d RSTAT=%#x\\n", (int)($st0 * 100), (int)($st1 * 100), $fstat',
+            'printf "RMXCSR=%#x RFTAG=%#x RFCTRL=%#x RFIOFF=%#x RFOP=%#x\\n", '
+            "$mxcsr, $ftag, $fctrl, $fioff, $fop",
+            "info registers mxcsr",
+            # The guest stores what the CPU holds now.
+            "continue",
+            'printf "AT2=%#x\\n", $eip',
+            'printf "OX0=%d OX1=%d OX2=%d OX3=%d\\n", ((int*)&out_xmm2)[0], ((int*)&out_xmm2)[1], '
+            "((int*)&out_xmm2)[2], ((int*)&out_xmm2)[3]",
+            'printf "OMXCSR=%#x\\n", *(int*)&out_mxcsr',
+            'printf "OCW=%#x OSW=%#x OTW=%#x OFIP=%#x OFOP=%#x\\n", *(unsigned short*)' + fs +
+            ", *(unsigned short*)(%s+4), *(unsigned short*)(%s+8), *(unsigned*)(%s+12), "
+            "(*(unsigned*)(%s+16) >> 16) & 0x7ff" % (fs, fs, fs, fs),
+            'printf "OST0=%%d OST1=%%d OST2=%%d OST3=%%d\\n", (int)(*(long double*)(%s+28) * 100), '
+            "(int)(*(long double*)(%s+38) * 100), (int)(*(long double*)(%s+48) * 100), "
+            "(int)(*(long double*)(%s+58) * 100)" % (fs, fs, fs, fs),
+            "delete",
+            "continue",
+            'printf "EXIT=%d\\n", $_exitcode',
+        ])
+        v = values(out)
+        check(re.search(r"st0\s+0\s+\(raw 0x00000000000000000000\)", out) is not None,
+              "st0 is ST(0) = +0 (fldz), read from the physical register TOP points at")
+        check(re.search(r"st1\s+-42\s+\(raw 0xc004a800000000000000\)", out) is not None
+              and v.get("ST1") == -42, "st1 = -42 (fild) as i387_ext")
+        check(re.search(r"st2\s+3\.14159265358979323\d*\s+\(raw 0x4000c90fdaa22168c235\)", out)
+              is not None, "st2 = pi (fldpi), all 64 significand bits")
+        check(re.search(r"st3\s+1\s+\(raw 0x3fff8000000000000000\)", out) is not None
+              and v.get("ST3") == 1, "st3 = 1 (fld1)")
+        check(v.get("FSTAT") == 0x2000, "fstat carries TOP = 4 in bits 11-13")
+        check(v.get("FTAG") == 0x01FF, "ftag: the full tag word (R4 zero, R5-R7 valid, R0-R3 empty)")
+        check(v.get("FCTRL") == 0x027F, "fctrl = the control word fldcw loaded")
+        check(v.get("FOP") == 0x1EE and v.get("FIOFF") == SYM["fp_last"],
+              "fop/fioff: the last non-control x87 instruction (fldz, D9 EE)")
+        check(v.get("FOOFF") == SYM["fp_int"], "fooff: fild's memory operand")
+        check(v.get("FISEG") == v.get("CS") and v.get("FOSEG") == v.get("DS"),
+              "fiseg/foseg: the CS and DS selectors")
+        check(re.search(r"=>R4: Zero\s+0x00000000000000000000", out) is not None
+              and re.search(r"R7: Valid\s+0x3fff8000000000000000 \+1", out) is not None
+              and re.search(r"R3: Empty", out) is not None,
+              "info float: physical registers with tags, TOP at R4")
+        check(re.search(r"TOP: 4", out) is not None
+              and re.search(r"Tag Word:\s+0x01ff", out) is not None
+              and re.search(r"PC: Double Precision \(53-bits\)", out) is not None
+              and re.search(r"Opcode:\s+0xd9ee", out) is not None,
+              "info float: status, control and tag words, opcode")
+        check("= {1, 2.5, -3, 100}" in out, "xmm1.v4_float (movaps)")
+        check("= {0x123456789abcdef, 0xfedcba9876543210}" in out, "xmm3.v2_int64 (movdqa)")
+        check("= {0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0x9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xf, 0x10}"
+              in out, "xmm0.v16_int8 (movups from an unaligned address)")
+        check(v.get("MXCSR") == 0x3FA0, "mxcsr = what ldmxcsr loaded")
+        check(re.search(r"mxcsr\s+0x3fa0\s+\[ PE IM DM ZM OM UM PM RC=1 \]", out) is not None,
+              "mxcsr shown as i386_mxcsr flags with the 2-bit RC")
+        check('Could not write register "mxcsr"' in out and v.get("MXCSR_AFTER_BAD") == 0x3FA0,
+              "mxcsr with a reserved bit: refused, unchanged")
+        check([v.get("RX%d" % i) for i in range(4)] == [1, 2, 3, 4], "xmm2 write, read back")
+        check(v.get("RST0") == 250 and v.get("RST1") == -325 and v.get("RSTAT") == 0x2000,
+              "st0/st1 writes, read back (TOP unchanged)")
+        check(v.get("RMXCSR") == 0xFF80, "mxcsr write, read back")
+        check(v.get("RFTAG") == 0xC0FF,
+              "ftag write: 11 empties R7, the other tags follow the contents (R4 now 2.5: valid)")
+        check(v.get("RFCTRL") == 0x0F7F and v.get("RFIOFF") == 0x12345678 and v.get("RFOP") == 0x123,
+              "fctrl, fioff, fop writes, read back")
+        check(re.search(r"mxcsr\s+0xff80\s+\[ IM DM ZM OM UM PM RC=3 FZ \]", out) is not None,
+              "info registers mxcsr after the write")
+        check(v.get("AT2") == SYM["fpu_bp2"], "the guest ran on to fpu_bp2")
+        check([v.get("OX%d" % i) for i in range(4)] == [1, 2, 3, 4],
+              "the guest's movaps stores the xmm2 gdb wrote")
+        check(v.get("OMXCSR") == 0xFF80, "the guest's stmxcsr stores the mxcsr gdb wrote")
+        check(v.get("OCW") == 0x0F7F and v.get("OSW") == 0x2000 and v.get("OTW") == 0xC0FF,
+              "the guest's fnsave: control, status and tag words as gdb left them")
+        check(v.get("OFIP") == 0x12345678 and v.get("OFOP") == 0x123,
+              "the guest's fnsave: instruction pointer and opcode gdb wrote")
+        check(v.get("OST0") == 250 and v.get("OST1") == -325 and v.get("OST2") == 314
+              and v.get("OST3") == 100,
+              "the guest's fnsave: ST0 = 2.5 and ST1 = -3.25 from gdb, ST2 and ST3 as loaded")
+        check(v.get("EXIT") == 67, "the guest exits normally (status 67)")
+        check(k.wait() == 67, "kestrel exit status 67")
+    finally:
+        k.stop()
+
+
 # ---- The raw protocol client ------------------------------------------------------
 
 
@@ -444,6 +569,26 @@ def scenario_protocol(tmp):
                              "eflags", "cs", "ss", "ds", "es", "fs", "gs"],
               "target.xml: general and segment registers in gdb's order")
         check(all(r[2] == i for i, r in enumerate(regs)), "target.xml: regnums are dense")
+        # gdb's i386 numbering: x87 16-31, xmm0-7 32-39, mxcsr 40, then ours.
+        check(names[16:32] == ["st%d" % i for i in range(8)] +
+              ["fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"]
+              and all(r[1] == 80 for r in regs[16:24]), "target.xml: x87 registers 16-31")
+        check(names[32:41] == ["xmm%d" % i for i in range(8)] + ["mxcsr"]
+              and all(r[1] == 128 for r in regs[32:40]), "target.xml: xmm0-7 32-39, mxcsr 40")
+        check(names[41:] == ["cr0", "cr2", "cr3", "cr4"], "target.xml: cr0-cr4 after mxcsr")
+        sse = feats.get("org.gnu.gdb.i386.sse")
+        check(sse is not None and [r.get("name") for r in sse.findall("reg")] == names[32:41],
+              "target.xml: org.gnu.gdb.i386.sse holds xmm0-7 and mxcsr")
+        if sse is not None:
+            union = sse.find("union[@id='vec128']")
+            fields = [f.get("name") for f in union.findall("field")] if union is not None else []
+            check(all(f in fields for f in ["v4_float", "v2_double", "v16_int8", "v8_int16",
+                                            "v4_int32", "v2_int64", "uint128"]),
+                  "target.xml: the vec128 union")
+            mx = sse.find("flags[@id='i386_mxcsr']")
+            check(mx is not None and mx.find("field[@name='RC']") is not None
+                  and mx.find("field[@name='RC']").get("end") == "14"
+                  and mx.find("field[@name='FZ']") is not None, "target.xml: i386_mxcsr flags")
         check(c.cmd("qXfer:features:read:other.xml:0,100").startswith(b"E"), "unknown annex: error")
         check(c.cmd("qXfer:features:read:target.xml:%x,100" % len(xml)) == b"l", "read past the end: l")
 
@@ -455,8 +600,40 @@ def scenario_protocol(tmp):
         for n, bits, _ in regs:
             off[n] = (pos, bits // 4)
             pos += bits // 4
-        st0 = off["st0"]
-        check(g[st0[0]:st0[0] + st0[1]] == "x" * st0[1], "g: x87 registers unavailable (x digits)")
+        def greg(name):
+            return g[off[name][0]:off[name][0] + off[name][1]]
+        check("x" not in g, "g: every register available (x87 and SSE included)")
+        # Power-on state (SDM vol. 3, table 9-1): FCW 0040H, FTW 5555H
+        # (every register +0.0), MXCSR 1F80H, XMM registers zero.
+        check(greg("fctrl") == hex32(0x0040) and greg("ftag") == hex32(0x5555)
+              and greg("st0") == "00" * 10 and greg("mxcsr") == hex32(0x1F80)
+              and greg("xmm7") == "00" * 16, "g: x87 and SSE power-on state")
+        n_st0, n_fstat, n_ftag = names.index("st0"), names.index("fstat"), names.index("ftag")
+        n_xmm5, n_mxcsr = names.index("xmm5"), names.index("mxcsr")
+        check(c.cmd("p%x" % n_st0).decode() == greg("st0"), "p: st0 (10 bytes)")
+        one = "0000000000000080ff3f"  # 1.0 as i387_ext
+        check(c.cmd("P%x=%s" % (n_st0, one)) == b"OK" and c.cmd("p%x" % n_st0) == one.encode(),
+              "P then p: st0")
+        check(c.cmd("P%x=%s" % (n_fstat, hex32(0x3800))) == b"OK"
+              and c.cmd("p%x" % n_st0).decode() == "00" * 10
+              and c.cmd("p%x" % (n_st0 + 1)) == one.encode(),
+              "st0-st7 are relative to fstat's TOP (TOP 7: the old st0 is now st1)")
+        check(c.cmd("P%x=%s" % (n_ftag, hex32(0xFFFF))) == b"OK"
+              and c.cmd("p%x" % n_ftag).decode() == hex32(0xFFFF), "P then p: ftag, all empty")
+        check(c.cmd("P%x=%s" % (n_ftag, hex32(0x3FFF))) == b"OK"
+              and c.cmd("p%x" % n_ftag).decode() == hex32(0x7FFF),
+              "ftag: only empty (11) is kept; R7 holds 0.0, so its tag reads as zero (01)")
+        check(c.cmd("P%x=%s" % (n_ftag, hex32(0x10000))).startswith(b"E"),
+              "ftag wider than 16 bits: refused")
+        xmm = bytes(range(0xA0, 0xB0)).hex()
+        check(c.cmd("P%x=%s" % (n_xmm5, xmm)) == b"OK" and c.cmd("p%x" % n_xmm5) == xmm.encode(),
+              "P then p: xmm5 (16 bytes)")
+        check(c.cmd("P%x=%s" % (n_xmm5, xmm[:20])).startswith(b"E"), "P xmm5 with 10 bytes fails")
+        check(c.cmd("P%x=%s" % (n_mxcsr, hex32(0x11F80))).startswith(b"E")
+              and c.cmd("p%x" % n_mxcsr).decode() == hex32(0x1F80),
+              "P mxcsr with reserved bit 16: refused (LDMXCSR would #GP)")
+        check(c.cmd("P%x=%s" % (n_mxcsr, hex32(0xFFFF))) == b"OK"
+              and c.cmd("p%x" % n_mxcsr).decode() == hex32(0xFFFF), "P then p: mxcsr")
         check(c.cmd("p8").decode() == hex32(SYM["start"]), "p: eip")
         check(c.cmd("p%x" % len(regs)).startswith(b"E"), "p: register out of range")
         check(c.cmd("P0=78563412") == b"OK" and c.cmd("p0") == b"78563412", "P then p: eax")
@@ -464,8 +641,14 @@ def scenario_protocol(tmp):
         check(c.cmd("P%x=00000000" % names.index("cr0")).startswith(b"E"), "cr0 is read-only")
         check(c.cmd("P%x=%s" % (names.index("cs"), g[off["cs"][0]:off["cs"][0] + 8])) == b"OK",
               "writing a segment register with its own value is fine")
-        check(c.cmd("G" + g) == b"OK" and c.cmd("p0").decode() == g[:8],
-              "G with the g contents (x digits kept) is accepted and restores eax")
+        check(c.cmd("G" + g) == b"OK" and c.cmd("g").decode() == g,
+              "G with the g contents is accepted and restores every register (x87, SSE too)")
+        g2 = g[:off["st0"][0]] + one + g[off["st0"][0] + 20:]
+        g2 = g2[:off["fstat"][0]] + hex32(0x3000) + g2[off["fstat"][0] + 8:]
+        check(c.cmd("G" + g2) == b"OK" and c.cmd("p%x" % n_st0) == one.encode()
+              and c.cmd("p%x" % n_fstat).decode() == hex32(0x3000),
+              "G: st0 lands where the same packet's TOP puts it")
+        check(c.cmd("G" + g) == b"OK" and c.cmd("g").decode() == g, "G restores the state again")
 
         # Memory: hex and binary writes, escapes, unmapped and partial reads.
         stack = SYM["stack"]
@@ -584,12 +767,14 @@ SCENARIOS = {
     "watch": scenario_watch,
     "interrupt": scenario_interrupt,
     "detach": scenario_detach,
+    "fpu-sse": scenario_fpu_sse,
     "protocol": scenario_protocol,
 }
 
 
 def main():
-    if SCENARIO in ("break-step", "watch", "interrupt", "detach") and not shutil.which("gdb"):
+    if SCENARIO in ("break-step", "watch", "interrupt", "detach", "fpu-sse") \
+            and not shutil.which("gdb"):
         print("FAIL: gdb is not installed (scripts/setup-deps.sh installs it)")
         return 1
     with tempfile.TemporaryDirectory() as tmp:
