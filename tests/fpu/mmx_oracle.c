@@ -36,7 +36,8 @@
  * and MASKMOVQ/MASKMOVDQU addressing and fault rules.
  *
  * Usage: mmx_oracle [-n CASES] [-v] [FILTER...]
- *   MMX_CASES  cases per form (default 10000)
+ *   MMX_CASES  cases per form (default 10000, or KESTREL_FPU_CASES when
+ *              that is smaller)
  *   FPU_SEED   PRNG seed
  * Prints one line per failing form and "N passed, M failed" (forms and
  * checks); exit status 0 iff nothing failed.
@@ -1048,7 +1049,12 @@ static void exception_checks(Kes *k)
 int main(int argc, char **argv)
 {
     long n = 10000;
-    const char *env = getenv("MMX_CASES");
+    /* The sanitizer run scales every fpu oracle with KESTREL_FPU_CASES;
+     * MMX_CASES, when set, wins. */
+    const char *env = getenv("KESTREL_FPU_CASES");
+    if (env && strtol(env, NULL, 0) < n)
+        n = strtol(env, NULL, 0);
+    env = getenv("MMX_CASES");
     if (env)
         n = strtol(env, NULL, 0);
     bool verbose = false;
