@@ -119,6 +119,12 @@ static inline uint32_t sse_src32(CpuState *c, const Insn *i)
     return (i->flags & I_MEM) ? simd_read32(c, i) : xmm_reg(c, i->rm)->d[0];
 }
 
+/* The r/m32 source (MOVD, CVTSI2SS, PINSRW): memory or a general register. */
+static inline uint32_t gpr_src32(CpuState *c, const Insn *i)
+{
+    return (i->flags & I_MEM) ? simd_read32(c, i) : c->regs[i->rm];
+}
+
 /* The mm/m64 source. */
 static inline uint64_t mmx_src(CpuState *c, const Insn *i)
 {

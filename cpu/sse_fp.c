@@ -13,257 +13,145 @@
  */
 #include "cpu/simd.h"
 
-typedef uint32_t (*F32Bin)(SseFp *, uint32_t, uint32_t);
-typedef uint64_t (*F64Bin)(SseFp *, uint64_t, uint64_t);
-typedef uint32_t (*F32Un)(SseFp *, uint32_t);
-typedef uint64_t (*F64Un)(SseFp *, uint64_t);
+/* ---- Lane operations ------------------------------------------------------------ */
 
-/* ---- Arithmetic: ADD SUB MUL DIV MIN MAX, packed and scalar ---------------- */
+/* One lane of a floating-point operation on `bits`-bit lanes (32: single,
+ * 64: double), zero-extended: a is the destination's lane, b the
+ * source's, imm the instruction's imm8.  Unary operations use b. */
+typedef uint64_t (*LaneFn)(SseFp *e, uint64_t a, uint64_t b, unsigned imm);
 
-static ALWAYS_INLINE void ps_bin(CpuState *c, const Insn *i, F32Bin f)
+#define LANE_BIN(op)                                                                       \
+    static uint64_t op##_l32(SseFp *e, uint64_t a, uint64_t b, unsigned imm)               \
+    {                                                                                      \
+        (void)imm;                                                                         \
+        return f32_##op(e, (uint32_t)a, (uint32_t)b);                                      \
+    }                                                                                      \
+    static uint64_t op##_l64(SseFp *e, uint64_t a, uint64_t b, unsigned imm)               \
+    {                                                                                      \
+        (void)imm;                                                                         \
+        return f64_##op(e, a, b);                                                          \
+    }
+LANE_BIN(add)
+LANE_BIN(sub)
+LANE_BIN(mul)
+LANE_BIN(div)
+LANE_BIN(min)
+LANE_BIN(max)
+
+static uint64_t sqrt_l32(SseFp *e, uint64_t a, uint64_t b, unsigned imm)
 {
-    sse_begin(c);
-    XmmReg b, r;
-    sse_src128(c, i, &b);
-    XmmReg *d = xmm_reg(c, i->reg);
-    SseFp e = sse_fp_env(c);
-    for (int k = 0; k < 4; k++)
-        r.d[k] = f(&e, d->d[k], b.d[k]);
-    sse_fp_commit(c, e.flags);
-    *d = r;
+    (void)a, (void)imm;
+    return f32_sqrt(e, (uint32_t)b);
 }
-
-static ALWAYS_INLINE void pd_bin(CpuState *c, const Insn *i, F64Bin f)
+static uint64_t sqrt_l64(SseFp *e, uint64_t a, uint64_t b, unsigned imm)
 {
-    sse_begin(c);
-    XmmReg b, r;
-    sse_src128(c, i, &b);
-    XmmReg *d = xmm_reg(c, i->reg);
-    SseFp e = sse_fp_env(c);
-    for (int k = 0; k < 2; k++)
-        r.q[k] = f(&e, d->q[k], b.q[k]);
-    sse_fp_commit(c, e.flags);
-    *d = r;
+    (void)a, (void)imm;
+    return f64_sqrt(e, b);
 }
-
-/* Scalar forms change only the low lane (SDM vol. 1, 10.4.2.1). */
-static ALWAYS_INLINE void ss_bin(CpuState *c, const Insn *i, F32Bin f)
-{
-    sse_begin(c);
-    uint32_t b = sse_src32(c, i);
-    XmmReg *d = xmm_reg(c, i->reg);
-    SseFp e = sse_fp_env(c);
-    uint32_t r = f(&e, d->d[0], b);
-    sse_fp_commit(c, e.flags);
-    d->d[0] = r;
-}
-
-static ALWAYS_INLINE void sd_bin(CpuState *c, const Insn *i, F64Bin f)
-{
-    sse_begin(c);
-    uint64_t b = sse_src64(c, i);
-    XmmReg *d = xmm_reg(c, i->reg);
-    SseFp e = sse_fp_env(c);
-    uint64_t r = f(&e, d->q[0], b);
-    sse_fp_commit(c, e.flags);
-    d->q[0] = r;
-}
-
-#define FP_ARITH(op)                                                                       \
-    HANDLER(op##ps) { ps_bin(c, i, f32_##op); NEXT(c, i); }                                \
-    HANDLER(op##pd) { pd_bin(c, i, f64_##op); NEXT(c, i); }                                \
-    HANDLER(op##ss) { ss_bin(c, i, f32_##op); NEXT(c, i); }                                \
-    HANDLER(op##sd) { sd_bin(c, i, f64_##op); NEXT(c, i); }                                \
-    SET_ALL(sse_##op##ps, op##ps)                                                          \
-    SET_ALL(sse_##op##pd, op##pd)                                                          \
-    SET_ALL(sse_##op##ss, op##ss)                                                          \
-    SET_ALL(sse_##op##sd, op##sd)
-
-FP_ARITH(add)
-FP_ARITH(sub)
-FP_ARITH(mul)
-FP_ARITH(div)
-FP_ARITH(min)
-FP_ARITH(max)
-
-/* ---- SQRT, and the RCP/RSQRT approximations -------------------------------------- */
-
-static ALWAYS_INLINE void ps_un(CpuState *c, const Insn *i, F32Un f)
-{
-    sse_begin(c);
-    XmmReg b, r;
-    sse_src128(c, i, &b);
-    SseFp e = sse_fp_env(c);
-    for (int k = 0; k < 4; k++)
-        r.d[k] = f(&e, b.d[k]);
-    sse_fp_commit(c, e.flags);
-    *xmm_reg(c, i->reg) = r;
-}
-
-static ALWAYS_INLINE void ss_un(CpuState *c, const Insn *i, F32Un f)
-{
-    sse_begin(c);
-    uint32_t b = sse_src32(c, i);
-    SseFp e = sse_fp_env(c);
-    uint32_t r = f(&e, b);
-    sse_fp_commit(c, e.flags);
-    xmm_reg(c, i->reg)->d[0] = r;
-}
-
-HANDLER(sqrtps) { ps_un(c, i, f32_sqrt); NEXT(c, i); }
-HANDLER(sqrtss) { ss_un(c, i, f32_sqrt); NEXT(c, i); }
-SET_ALL(sse_sqrtps, sqrtps)
-SET_ALL(sse_sqrtss, sqrtss)
-
-HANDLER(sqrtpd)
-{
-    sse_begin(c);
-    XmmReg b, r;
-    sse_src128(c, i, &b);
-    SseFp e = sse_fp_env(c);
-    for (int k = 0; k < 2; k++)
-        r.q[k] = f64_sqrt(&e, b.q[k]);
-    sse_fp_commit(c, e.flags);
-    *xmm_reg(c, i->reg) = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_sqrtpd, sqrtpd)
-
-HANDLER(sqrtsd)
-{
-    sse_begin(c);
-    uint64_t b = sse_src64(c, i);
-    SseFp e = sse_fp_env(c);
-    uint64_t r = f64_sqrt(&e, b);
-    sse_fp_commit(c, e.flags);
-    xmm_reg(c, i->reg)->q[0] = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_sqrtsd, sqrtsd)
 
 /* RCP/RSQRT raise no exception and ignore MXCSR (SDM vol. 2, RCPPS). */
-static uint32_t rcp_fp(SseFp *e, uint32_t a)
+static uint64_t rcp_l32(SseFp *e, uint64_t a, uint64_t b, unsigned imm)
 {
-    (void)e;
-    return f32_rcp(a);
+    (void)e, (void)a, (void)imm;
+    return f32_rcp((uint32_t)b);
 }
-static uint32_t rsqrt_fp(SseFp *e, uint32_t a)
+static uint64_t rsqrt_l32(SseFp *e, uint64_t a, uint64_t b, unsigned imm)
 {
-    (void)e;
-    return f32_rsqrt(a);
+    (void)e, (void)a, (void)imm;
+    return f32_rsqrt((uint32_t)b);
 }
-HANDLER(rcpps) { ps_un(c, i, rcp_fp); NEXT(c, i); }
-HANDLER(rcpss) { ss_un(c, i, rcp_fp); NEXT(c, i); }
-HANDLER(rsqrtps) { ps_un(c, i, rsqrt_fp); NEXT(c, i); }
-HANDLER(rsqrtss) { ss_un(c, i, rsqrt_fp); NEXT(c, i); }
-SET_ALL(sse_rcpps, rcpps)
-SET_ALL(sse_rcpss, rcpss)
-SET_ALL(sse_rsqrtps, rsqrtps)
-SET_ALL(sse_rsqrtss, rsqrtss)
-
-/* ---- Compares ------------------------------------------------------------------------ */
 
 /* CMPPS/CMPPD/CMPSS/CMPSD: all ones where the predicate (imm8 bits 0-2;
- * the legacy encodings ignore bits 3-7) holds. */
-HANDLER(cmpps)
+ * the legacy encodings ignore bits 3-7, as the host CPU confirms) holds. */
+static uint64_t cmp_l32(SseFp *e, uint64_t a, uint64_t b, unsigned imm)
+{
+    return f32_cmp(e, (uint32_t)a, (uint32_t)b, (int)(imm & 7)) ? 0xFFFFFFFFu : 0;
+}
+static uint64_t cmp_l64(SseFp *e, uint64_t a, uint64_t b, unsigned imm)
+{
+    return f64_cmp(e, a, b, (int)(imm & 7)) ? ~0ull : 0;
+}
+
+/* ---- Packed and scalar forms --------------------------------------------------- */
+
+/* Packed: every lane of xmm op xmm/m128 (aligned). */
+static ALWAYS_INLINE void fp_packed(CpuState *c, const Insn *i, int bits, LaneFn f)
 {
     sse_begin(c);
     XmmReg b, r;
     sse_src128(c, i, &b);
     XmmReg *d = xmm_reg(c, i->reg);
     SseFp e = sse_fp_env(c);
-    for (int k = 0; k < 4; k++)
-        r.d[k] = f32_cmp(&e, d->d[k], b.d[k], i->imm & 7) ? ~0u : 0;
+    if (bits == 32)
+        for (int k = 0; k < 4; k++)
+            r.d[k] = (uint32_t)f(&e, d->d[k], b.d[k], i->imm);
+    else
+        for (int k = 0; k < 2; k++)
+            r.q[k] = f(&e, d->q[k], b.q[k], i->imm);
     sse_fp_commit(c, e.flags);
     *d = r;
-    NEXT(c, i);
 }
-SET_ALL(sse_cmpps, cmpps)
 
-HANDLER(cmppd)
+/* Scalar: the low lane only, from xmm/m32 or xmm/m64; the other lanes of
+ * the destination are kept (SDM vol. 1, 10.4.2.1). */
+static ALWAYS_INLINE void fp_scalar(CpuState *c, const Insn *i, int bits, LaneFn f)
 {
     sse_begin(c);
-    XmmReg b, r;
-    sse_src128(c, i, &b);
+    uint64_t b = bits == 32 ? sse_src32(c, i) : sse_src64(c, i);
     XmmReg *d = xmm_reg(c, i->reg);
     SseFp e = sse_fp_env(c);
-    for (int k = 0; k < 2; k++)
-        r.q[k] = f64_cmp(&e, d->q[k], b.q[k], i->imm & 7) ? ~0ull : 0;
+    uint64_t r = f(&e, bits == 32 ? d->d[0] : d->q[0], b, i->imm);
     sse_fp_commit(c, e.flags);
-    *d = r;
-    NEXT(c, i);
+    if (bits == 32)
+        d->d[0] = (uint32_t)r;
+    else
+        d->q[0] = r;
 }
-SET_ALL(sse_cmppd, cmppd)
 
-HANDLER(cmpss)
-{
-    sse_begin(c);
-    uint32_t b = sse_src32(c, i);
-    XmmReg *d = xmm_reg(c, i->reg);
-    SseFp e = sse_fp_env(c);
-    uint32_t r = f32_cmp(&e, d->d[0], b, i->imm & 7) ? ~0u : 0;
-    sse_fp_commit(c, e.flags);
-    d->d[0] = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_cmpss, cmpss)
+#define FP_PS_SS(op)                                                                       \
+    HANDLER(op##ps) { fp_packed(c, i, 32, op##_l32); NEXT(c, i); }                         \
+    HANDLER(op##ss) { fp_scalar(c, i, 32, op##_l32); NEXT(c, i); }                         \
+    SET_ALL(sse_##op##ps, op##ps)                                                          \
+    SET_ALL(sse_##op##ss, op##ss)
+#define FP_FORMS(op)                                                                       \
+    FP_PS_SS(op)                                                                           \
+    HANDLER(op##pd) { fp_packed(c, i, 64, op##_l64); NEXT(c, i); }                         \
+    HANDLER(op##sd) { fp_scalar(c, i, 64, op##_l64); NEXT(c, i); }                         \
+    SET_ALL(sse_##op##pd, op##pd)                                                          \
+    SET_ALL(sse_##op##sd, op##sd)
 
-HANDLER(cmpsd)
-{
-    sse_begin(c);
-    uint64_t b = sse_src64(c, i);
-    XmmReg *d = xmm_reg(c, i->reg);
-    SseFp e = sse_fp_env(c);
-    uint64_t r = f64_cmp(&e, d->q[0], b, i->imm & 7) ? ~0ull : 0;
-    sse_fp_commit(c, e.flags);
-    d->q[0] = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_cmpsd, cmpsd)
+FP_FORMS(add)
+FP_FORMS(sub)
+FP_FORMS(mul)
+FP_FORMS(div)
+FP_FORMS(min)
+FP_FORMS(max)
+FP_FORMS(sqrt)
+FP_FORMS(cmp)
+FP_PS_SS(rcp)
+FP_PS_SS(rsqrt)
 
 /* COMISS/UCOMISS/COMISD/UCOMISD: the relation in ZF PF CF (unordered 111,
  * greater 000, less 001, equal 100); OF SF AF cleared (SDM vol. 2,
  * COMISS). */
-static void comi_flags(CpuState *c, SseFp *e, int rel)
+static ALWAYS_INLINE void comi(CpuState *c, const Insn *i, int bits, bool signal_qnan)
 {
-    sse_fp_commit(c, e->flags);
-    uint32_t bits = rel == FCMP_LT ? FL_CF : rel == FCMP_EQ ? FL_ZF :
-                    rel == FCMP_UN ? (FL_ZF | FL_PF | FL_CF) : 0;
-    flags_set_bits(c, FL_ZF | FL_PF | FL_CF | FL_OF | FL_SF | FL_AF, bits);
+    sse_begin(c);
+    uint64_t b = bits == 32 ? sse_src32(c, i) : sse_src64(c, i);
+    const XmmReg *d = xmm_reg(c, i->reg);
+    SseFp e = sse_fp_env(c);
+    int rel = bits == 32 ? f32_compare(&e, d->d[0], (uint32_t)b, signal_qnan)
+                         : f64_compare(&e, d->q[0], b, signal_qnan);
+    sse_fp_commit(c, e.flags);
+    uint32_t fl = rel == FCMP_LT ? FL_CF : rel == FCMP_EQ ? FL_ZF :
+                  rel == FCMP_UN ? (FL_ZF | FL_PF | FL_CF) : 0;
+    flags_set_bits(c, FL_ZF | FL_PF | FL_CF | FL_OF | FL_SF | FL_AF, fl);
 }
 
-HANDLER(comiss)
-{
-    sse_begin(c);
-    uint32_t b = sse_src32(c, i);
-    SseFp e = sse_fp_env(c);
-    comi_flags(c, &e, f32_compare(&e, xmm_reg(c, i->reg)->d[0], b, true));
-    NEXT(c, i);
-}
-HANDLER(ucomiss)
-{
-    sse_begin(c);
-    uint32_t b = sse_src32(c, i);
-    SseFp e = sse_fp_env(c);
-    comi_flags(c, &e, f32_compare(&e, xmm_reg(c, i->reg)->d[0], b, false));
-    NEXT(c, i);
-}
-HANDLER(comisd)
-{
-    sse_begin(c);
-    uint64_t b = sse_src64(c, i);
-    SseFp e = sse_fp_env(c);
-    comi_flags(c, &e, f64_compare(&e, xmm_reg(c, i->reg)->q[0], b, true));
-    NEXT(c, i);
-}
-HANDLER(ucomisd)
-{
-    sse_begin(c);
-    uint64_t b = sse_src64(c, i);
-    SseFp e = sse_fp_env(c);
-    comi_flags(c, &e, f64_compare(&e, xmm_reg(c, i->reg)->q[0], b, false));
-    NEXT(c, i);
-}
+HANDLER(comiss) { comi(c, i, 32, true); NEXT(c, i); }
+HANDLER(ucomiss) { comi(c, i, 32, false); NEXT(c, i); }
+HANDLER(comisd) { comi(c, i, 64, true); NEXT(c, i); }
+HANDLER(ucomisd) { comi(c, i, 64, false); NEXT(c, i); }
 SET_ALL(sse_comiss, comiss)
 SET_ALL(sse_ucomiss, ucomiss)
 SET_ALL(sse_comisd, comisd)
@@ -476,12 +364,6 @@ SET_ALL(sse_movhps_st, movhps_st)
 
 /* ---- Conversions ---------------------------------------------------------------------------- */
 
-/* The r/m32 integer source of CVTSI2SS/CVTSI2SD. */
-static inline int32_t gpr_src32(CpuState *c, const Insn *i)
-{
-    return (int32_t)((i->flags & I_MEM) ? simd_read32(c, i) : c->regs[i->rm]);
-}
-
 /* The mm/m64 source of CVTPI2PS/CVTPI2PD: an MMX register operand makes
  * the x87 state MMX-like and first reports a pending x87 exception (SDM
  * vol. 2, CVTPI2PS: "transition from x87 FPU to MMX technology
@@ -495,216 +377,86 @@ static uint64_t mm_src_transition(CpuState *c, const Insn *i)
     return mmx_get(c, i->rm);
 }
 
-HANDLER(cvtpi2ps)
+/* ---- One conversion template ------------------------------------------------------- */
+
+/* A lane conversion; `trunc` selects the CVTT (toward zero) forms. */
+typedef uint64_t (*CvtFn)(SseFp *e, uint64_t v, bool trunc);
+
+static uint64_t i2s(SseFp *e, uint64_t v, bool t) { (void)t; return i32_to_f32(e, (int32_t)v); }
+static uint64_t i2d(SseFp *e, uint64_t v, bool t) { (void)t; return i32_to_f64(e, (int32_t)v); }
+static uint64_t s2i(SseFp *e, uint64_t v, bool t) { return f32_to_i32(e, (uint32_t)v, t); }
+static uint64_t d2i(SseFp *e, uint64_t v, bool t) { return f64_to_i32(e, v, t); }
+static uint64_t s2d(SseFp *e, uint64_t v, bool t) { (void)t; return f32_to_f64(e, (uint32_t)v); }
+static uint64_t d2s(SseFp *e, uint64_t v, bool t) { (void)t; return f64_to_f32(e, v); }
+
+/* Sources: xmm/m128 (aligned), xmm/m64, xmm/m32, mm/m64, r/m32.
+ * Destinations: the xmm register with the lanes above the result zeroed,
+ * or kept; an MMX register; a general register. */
+enum { SRC_X128, SRC_X64, SRC_X32, SRC_MM, SRC_GPR };
+enum { DST_X_ZERO, DST_X_KEEP, DST_MM, DST_GPR };
+
+static ALWAYS_INLINE void cvt(CpuState *c, const Insn *i, int src, int in_bits, int n, CvtFn f,
+                              int out_bits, int dst, bool trunc)
 {
-    sse_begin(c);
-    uint64_t s = mm_src_transition(c, i);
+    if (dst == DST_MM)
+        sse_mmx_begin(c);
+    else
+        sse_begin(c);
+    XmmReg s = {{0}};
+    switch (src) {
+    case SRC_X128: sse_src128(c, i, &s); break;
+    case SRC_X64: s.q[0] = sse_src64(c, i); break;
+    case SRC_X32: s.d[0] = sse_src32(c, i); break;
+    case SRC_MM: s.q[0] = mm_src_transition(c, i); break;
+    default: s.d[0] = gpr_src32(c, i); break;
+    }
+    if (dst == DST_MM)
+        mmx_touch(&c->fpu);
     SseFp e = sse_fp_env(c);
-    uint32_t lo = i32_to_f32(&e, (int32_t)s), hi = i32_to_f32(&e, (int32_t)(s >> 32));
+    XmmReg r = dst == DST_X_KEEP ? *xmm_reg(c, i->reg) : (XmmReg){{0}};
+    for (int k = 0; k < n; k++) {
+        uint64_t v = f(&e, in_bits == 32 ? s.d[k] : s.q[k], trunc);
+        if (out_bits == 32)
+            r.d[k] = (uint32_t)v;
+        else
+            r.q[k] = v;
+    }
     sse_fp_commit(c, e.flags);
-    XmmReg *d = xmm_reg(c, i->reg);
-    d->d[0] = lo;
-    d->d[1] = hi;
-    NEXT(c, i);
+    switch (dst) {
+    case DST_MM: mmx_set(c, i->reg, r.q[0]); break;
+    case DST_GPR: c->regs[i->reg] = r.d[0]; break;
+    default: *xmm_reg(c, i->reg) = r; break;
+    }
 }
-SET_ALL(sse_cvtpi2ps, cvtpi2ps)
 
-HANDLER(cvtpi2pd)
-{
-    sse_begin(c);
-    uint64_t s = mm_src_transition(c, i);
-    SseFp e = sse_fp_env(c);
-    XmmReg *d = xmm_reg(c, i->reg);
-    d->q[0] = i32_to_f64(&e, (int32_t)s);
-    d->q[1] = i32_to_f64(&e, (int32_t)(s >> 32));
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtpi2pd, cvtpi2pd)
+#define CVT(name, src, in_bits, n, f, out_bits, dst, trunc)                                \
+    HANDLER(name)                                                                          \
+    {                                                                                      \
+        cvt(c, i, src, in_bits, n, f, out_bits, dst, trunc);                               \
+        NEXT(c, i);                                                                        \
+    }                                                                                      \
+    SET_ALL(sse_##name, name)
 
-HANDLER(cvtsi2ss)
-{
-    sse_begin(c);
-    int32_t s = gpr_src32(c, i);
-    SseFp e = sse_fp_env(c);
-    uint32_t r = i32_to_f32(&e, s);
-    sse_fp_commit(c, e.flags);
-    xmm_reg(c, i->reg)->d[0] = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtsi2ss, cvtsi2ss)
-
-HANDLER(cvtsi2sd)
-{
-    sse_begin(c);
-    int32_t s = gpr_src32(c, i);
-    SseFp e = sse_fp_env(c);
-    xmm_reg(c, i->reg)->q[0] = i32_to_f64(&e, s);
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtsi2sd, cvtsi2sd)
-
-/* CVT(T)PS2PI mm, xmm/m64 and CVT(T)PD2PI mm, xmm/m128: two integers into
- * an MMX register (an x87-to-MMX transition; SDM vol. 2, CVTPS2PI). */
-static ALWAYS_INLINE void ps2pi(CpuState *c, const Insn *i, bool trunc)
-{
-    sse_mmx_begin(c);
-    uint64_t s = sse_src64(c, i);
-    mmx_touch(&c->fpu);
-    SseFp e = sse_fp_env(c);
-    uint64_t lo = f32_to_i32(&e, (uint32_t)s, trunc), hi = f32_to_i32(&e, (uint32_t)(s >> 32), trunc);
-    sse_fp_commit(c, e.flags);
-    mmx_set(c, i->reg, lo | hi << 32);
-}
-static ALWAYS_INLINE void pd2pi(CpuState *c, const Insn *i, bool trunc)
-{
-    sse_mmx_begin(c);
-    XmmReg s;
-    sse_src128(c, i, &s);
-    mmx_touch(&c->fpu);
-    SseFp e = sse_fp_env(c);
-    uint64_t lo = f64_to_i32(&e, s.q[0], trunc), hi = f64_to_i32(&e, s.q[1], trunc);
-    sse_fp_commit(c, e.flags);
-    mmx_set(c, i->reg, lo | hi << 32);
-}
-HANDLER(cvtps2pi) { ps2pi(c, i, false); NEXT(c, i); }
-HANDLER(cvttps2pi) { ps2pi(c, i, true); NEXT(c, i); }
-HANDLER(cvtpd2pi) { pd2pi(c, i, false); NEXT(c, i); }
-HANDLER(cvttpd2pi) { pd2pi(c, i, true); NEXT(c, i); }
-SET_ALL(sse_cvtps2pi, cvtps2pi)
-SET_ALL(sse_cvttps2pi, cvttps2pi)
-SET_ALL(sse_cvtpd2pi, cvtpd2pi)
-SET_ALL(sse_cvttpd2pi, cvttpd2pi)
-
-/* CVT(T)SS2SI / CVT(T)SD2SI r32, xmm/m32|m64. */
-static ALWAYS_INLINE void ss2si(CpuState *c, const Insn *i, bool dbl, bool trunc)
-{
-    sse_begin(c);
-    SseFp e = sse_fp_env(c);
-    uint32_t r = dbl ? f64_to_i32(&e, sse_src64(c, i), trunc) : f32_to_i32(&e, sse_src32(c, i), trunc);
-    sse_fp_commit(c, e.flags);
-    c->regs[i->reg] = r;
-}
-HANDLER(cvtss2si) { ss2si(c, i, false, false); NEXT(c, i); }
-HANDLER(cvttss2si) { ss2si(c, i, false, true); NEXT(c, i); }
-HANDLER(cvtsd2si) { ss2si(c, i, true, false); NEXT(c, i); }
-HANDLER(cvttsd2si) { ss2si(c, i, true, true); NEXT(c, i); }
-SET_ALL(sse_cvtss2si, cvtss2si)
-SET_ALL(sse_cvttss2si, cvttss2si)
-SET_ALL(sse_cvtsd2si, cvtsd2si)
-SET_ALL(sse_cvttsd2si, cvttsd2si)
-
-/* CVTPS2PD xmm, xmm/m64: two singles widened. */
-HANDLER(cvtps2pd)
-{
-    sse_begin(c);
-    uint64_t s = sse_src64(c, i);
-    SseFp e = sse_fp_env(c);
-    uint64_t lo = f32_to_f64(&e, (uint32_t)s), hi = f32_to_f64(&e, (uint32_t)(s >> 32));
-    sse_fp_commit(c, e.flags);
-    XmmReg *d = xmm_reg(c, i->reg);
-    d->q[0] = lo;
-    d->q[1] = hi;
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtps2pd, cvtps2pd)
-
-/* CVTPD2PS xmm, xmm/m128: two doubles narrowed, upper half zeroed. */
-HANDLER(cvtpd2ps)
-{
-    sse_begin(c);
-    XmmReg s, r;
-    sse_src128(c, i, &s);
-    SseFp e = sse_fp_env(c);
-    r.d[0] = f64_to_f32(&e, s.q[0]);
-    r.d[1] = f64_to_f32(&e, s.q[1]);
-    r.q[1] = 0;
-    sse_fp_commit(c, e.flags);
-    *xmm_reg(c, i->reg) = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtpd2ps, cvtpd2ps)
-
-HANDLER(cvtss2sd)
-{
-    sse_begin(c);
-    uint32_t s = sse_src32(c, i);
-    SseFp e = sse_fp_env(c);
-    uint64_t r = f32_to_f64(&e, s);
-    sse_fp_commit(c, e.flags);
-    xmm_reg(c, i->reg)->q[0] = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtss2sd, cvtss2sd)
-
-HANDLER(cvtsd2ss)
-{
-    sse_begin(c);
-    uint64_t s = sse_src64(c, i);
-    SseFp e = sse_fp_env(c);
-    uint32_t r = f64_to_f32(&e, s);
-    sse_fp_commit(c, e.flags);
-    xmm_reg(c, i->reg)->d[0] = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtsd2ss, cvtsd2ss)
-
-HANDLER(cvtdq2ps)
-{
-    sse_begin(c);
-    XmmReg s, r;
-    sse_src128(c, i, &s);
-    SseFp e = sse_fp_env(c);
-    for (int k = 0; k < 4; k++)
-        r.d[k] = i32_to_f32(&e, (int32_t)s.d[k]);
-    sse_fp_commit(c, e.flags);
-    *xmm_reg(c, i->reg) = r;
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtdq2ps, cvtdq2ps)
-
-static ALWAYS_INLINE void ps2dq(CpuState *c, const Insn *i, bool trunc)
-{
-    sse_begin(c);
-    XmmReg s, r;
-    sse_src128(c, i, &s);
-    SseFp e = sse_fp_env(c);
-    for (int k = 0; k < 4; k++)
-        r.d[k] = f32_to_i32(&e, s.d[k], trunc);
-    sse_fp_commit(c, e.flags);
-    *xmm_reg(c, i->reg) = r;
-}
-HANDLER(cvtps2dq) { ps2dq(c, i, false); NEXT(c, i); }
-HANDLER(cvttps2dq) { ps2dq(c, i, true); NEXT(c, i); }
-SET_ALL(sse_cvtps2dq, cvtps2dq)
-SET_ALL(sse_cvttps2dq, cvttps2dq)
-
-/* CVT(T)PD2DQ xmm, xmm/m128: two integers, upper half zeroed. */
-static ALWAYS_INLINE void pd2dq(CpuState *c, const Insn *i, bool trunc)
-{
-    sse_begin(c);
-    XmmReg s, r;
-    sse_src128(c, i, &s);
-    SseFp e = sse_fp_env(c);
-    r.d[0] = f64_to_i32(&e, s.q[0], trunc);
-    r.d[1] = f64_to_i32(&e, s.q[1], trunc);
-    r.q[1] = 0;
-    sse_fp_commit(c, e.flags);
-    *xmm_reg(c, i->reg) = r;
-}
-HANDLER(cvtpd2dq) { pd2dq(c, i, false); NEXT(c, i); }
-HANDLER(cvttpd2dq) { pd2dq(c, i, true); NEXT(c, i); }
-SET_ALL(sse_cvtpd2dq, cvtpd2dq)
-SET_ALL(sse_cvttpd2dq, cvttpd2dq)
-
-/* CVTDQ2PD xmm, xmm/m64: exact. */
-HANDLER(cvtdq2pd)
-{
-    sse_begin(c);
-    uint64_t s = sse_src64(c, i);
-    SseFp e = sse_fp_env(c);
-    XmmReg *d = xmm_reg(c, i->reg);
-    d->q[0] = i32_to_f64(&e, (int32_t)s);
-    d->q[1] = i32_to_f64(&e, (int32_t)(s >> 32));
-    NEXT(c, i);
-}
-SET_ALL(sse_cvtdq2pd, cvtdq2pd)
+/* SDM vol. 2, each CVT page: which lanes are written and which kept. */
+CVT(cvtpi2ps, SRC_MM, 32, 2, i2s, 32, DST_X_KEEP, false)
+CVT(cvtpi2pd, SRC_MM, 32, 2, i2d, 64, DST_X_ZERO, false)
+CVT(cvtsi2ss, SRC_GPR, 32, 1, i2s, 32, DST_X_KEEP, false)
+CVT(cvtsi2sd, SRC_GPR, 32, 1, i2d, 64, DST_X_KEEP, false)
+CVT(cvtps2pi, SRC_X64, 32, 2, s2i, 32, DST_MM, false)
+CVT(cvttps2pi, SRC_X64, 32, 2, s2i, 32, DST_MM, true)
+CVT(cvtpd2pi, SRC_X128, 64, 2, d2i, 32, DST_MM, false)
+CVT(cvttpd2pi, SRC_X128, 64, 2, d2i, 32, DST_MM, true)
+CVT(cvtss2si, SRC_X32, 32, 1, s2i, 32, DST_GPR, false)
+CVT(cvttss2si, SRC_X32, 32, 1, s2i, 32, DST_GPR, true)
+CVT(cvtsd2si, SRC_X64, 64, 1, d2i, 32, DST_GPR, false)
+CVT(cvttsd2si, SRC_X64, 64, 1, d2i, 32, DST_GPR, true)
+CVT(cvtps2pd, SRC_X64, 32, 2, s2d, 64, DST_X_ZERO, false)
+CVT(cvtpd2ps, SRC_X128, 64, 2, d2s, 32, DST_X_ZERO, false)
+CVT(cvtss2sd, SRC_X32, 32, 1, s2d, 64, DST_X_KEEP, false)
+CVT(cvtsd2ss, SRC_X64, 64, 1, d2s, 32, DST_X_KEEP, false)
+CVT(cvtdq2ps, SRC_X128, 32, 4, i2s, 32, DST_X_ZERO, false)
+CVT(cvtps2dq, SRC_X128, 32, 4, s2i, 32, DST_X_ZERO, false)
+CVT(cvttps2dq, SRC_X128, 32, 4, s2i, 32, DST_X_ZERO, true)
+CVT(cvtpd2dq, SRC_X128, 64, 2, d2i, 32, DST_X_ZERO, false)
+CVT(cvttpd2dq, SRC_X128, 64, 2, d2i, 32, DST_X_ZERO, true)
+CVT(cvtdq2pd, SRC_X64, 32, 2, i2d, 64, DST_X_ZERO, false)

@@ -145,8 +145,10 @@ SET_ALL(mmx_maskmovq, mmx_maskmovq)
 
 /* ---- XMM forms of the lane operations ----------------------------------------------- */
 
-/* xmm, xmm/m128 with lanes inside each quadword: op on each quadword. */
-#define XMM_BIN(name)                                                                      \
+/* xmm, xmm/m128 with lanes inside each quadword: op on each quadword.
+ * `count_lane` 0 gives the shifts' form, where the count is the source's
+ * low quadword for both halves (SDM vol. 2, PSRLW: "COUNT <- SRC[63:0]"). */
+#define XMM_HALVES(name, count_lane)                                                       \
     HANDLER(sse_##name)                                                                    \
     {                                                                                      \
         sse_begin(c);                                                                      \
@@ -154,10 +156,12 @@ SET_ALL(mmx_maskmovq, mmx_maskmovq)
         sse_src128(c, i, &s);                                                              \
         XmmReg *d = xmm_reg(c, i->reg);                                                    \
         d->q[0] = op_##name(d->q[0], s.q[0]);                                              \
-        d->q[1] = op_##name(d->q[1], s.q[1]);                                              \
+        d->q[1] = op_##name(d->q[1], s.q[count_lane]);                                     \
         NEXT(c, i);                                                                        \
     }                                                                                      \
     SET_ALL(sse_##name, sse_##name)
+#define XMM_BIN(name) XMM_HALVES(name, 1)
+#define XMM_SHIFT(name) XMM_HALVES(name, 0)
 
 XMM_BIN(paddb)
 XMM_BIN(paddw)
@@ -266,21 +270,7 @@ HANDLER(sse_punpckhqdq)
 }
 SET_ALL(sse_punpckhqdq, sse_punpckhqdq)
 
-/* Shifts by xmm/m128: the count is the source's low quadword, the same for
- * every lane (SDM vol. 2, PSRLW: "COUNT <- SRC[63:0]"). */
-#define XMM_SHIFT(name)                                                                    \
-    HANDLER(sse_##name)                                                                    \
-    {                                                                                      \
-        sse_begin(c);                                                                      \
-        XmmReg s;                                                                          \
-        sse_src128(c, i, &s);                                                              \
-        XmmReg *d = xmm_reg(c, i->reg);                                                    \
-        d->q[0] = op_##name(d->q[0], s.q[0]);                                              \
-        d->q[1] = op_##name(d->q[1], s.q[0]);                                              \
-        NEXT(c, i);                                                                        \
-    }                                                                                      \
-    SET_ALL(sse_##name, sse_##name)
-
+/* Shifts by xmm/m128. */
 XMM_SHIFT(psrlw)
 XMM_SHIFT(psrld)
 XMM_SHIFT(psrlq)
@@ -409,7 +399,7 @@ SET_ALL(sse_maskmovdqu, sse_maskmovdqu)
 HANDLER(sse_movd_ld)
 {
     sse_begin(c);
-    uint32_t v = (i->flags & I_MEM) ? simd_read32(c, i) : c->regs[i->rm];
+    uint32_t v = gpr_src32(c, i);
     XmmReg *d = xmm_reg(c, i->reg);
     d->q[0] = v;
     d->q[1] = 0;
