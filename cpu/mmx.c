@@ -98,7 +98,7 @@ SET_ALL(mmx_shift_imm, mmx_shift_imm)
 HANDLER(mmx_movd_load)
 {
     mmx_enter(c);
-    uint32_t v = (i->flags & I_MEM) ? simd_read32(c, i) : c->regs[i->rm];
+    uint32_t v = gpr_src32(c, i);
     mmx_set(c, i->reg, v);
     NEXT(c, i);
 }
