@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "tests/common/flat_guest.h"
+#include "tests/common/rng.h"
 #include "cpu/cpu.h"
 #include "machine/bus.h"
 #include "tests/fpu/host_run.h"
@@ -61,21 +62,6 @@
 #define MEMCMP 16
 #define RDST 2
 #define RSRC 5
-
-/* ---- PRNG (splitmix64) ------------------------------------------------------ */
-
-typedef struct Rng {
-    uint64_t s;
-} Rng;
-
-static uint64_t rnd(Rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static uint32_t below(Rng *r, uint32_t n) { return (uint32_t)(((rnd(r) >> 32) * n) >> 32); }
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static uint16_t get16(const uint8_t *p)
@@ -233,25 +219,25 @@ static const uint64_t edges[] = {
  * lane or random. */
 static uint64_t gen_value(Rng *r)
 {
-    if (below(r, 8) == 0)
-        return rnd(r);
-    if (below(r, 8) == 0)
-        return edges[below(r, NEDGE)];
+    if (rng_below(r, 8) == 0)
+        return rng_next64(r);
+    if (rng_below(r, 8) == 0)
+        return edges[rng_below(r, NEDGE)];
     static const int widths[] = {8, 16, 32, 64};
-    int bits = widths[below(r, 4)];
+    int bits = widths[rng_below(r, 4)];
     uint64_t m = bits == 64 ? ~0ull : (1ull << bits) - 1, v = 0;
     for (int k = 0; k < 64 / bits; k++) {
         uint64_t smax = m >> 1, lane;
-        switch (below(r, 10)) {
+        switch (rng_below(r, 10)) {
         case 0: lane = 0; break;
         case 1: lane = m; break;                 /* -1, unsigned max */
         case 2: lane = smax; break;              /* signed max */
         case 3: lane = smax + 1; break;          /* signed min */
-        case 4: lane = smax - below(r, 3); break;
-        case 5: lane = smax + 1 + below(r, 3); break;
-        case 6: lane = below(r, 3); break;
-        case 7: lane = m - below(r, 3); break;
-        default: lane = rnd(r) & m; break;
+        case 4: lane = smax - rng_below(r, 3); break;
+        case 5: lane = smax + 1 + rng_below(r, 3); break;
+        case 6: lane = rng_below(r, 3); break;
+        case 7: lane = m - rng_below(r, 3); break;
+        default: lane = rng_next64(r) & m; break;
         }
         v |= lane << (bits * k);
     }
@@ -261,10 +247,12 @@ static uint64_t gen_value(Rng *r)
 /* A shift count: mostly 0-70, sometimes large. */
 static uint64_t gen_count(Rng *r)
 {
-    switch (below(r, 8)) {
-    case 0: return rnd(r);
-    case 1: return (uint64_t)below(r, 256) | (below(r, 2) ? 1ull << (32 + below(r, 32)) : 0);
-    default: return below(r, 71);
+    switch (rng_below(r, 8)) {
+    case 0: return rng_next64(r);
+    case 1:
+        return (uint64_t)rng_below(r, 256) |
+               (rng_below(r, 2) ? 1ull << (32 + rng_below(r, 32)) : 0);
+    default: return rng_below(r, 71);
     }
 }
 
@@ -278,21 +266,21 @@ static void gen_case(Rng *r, const Form *f, long idx, Case *c)
 {
     memset(c, 0, sizeof *c);
     /* Control word: all exceptions masked, random precision and rounding. */
-    put16(c->img + 0, (uint16_t)(0x003F | 0x0040 | (rnd(r) & 0x0F00)));
+    put16(c->img + 0, (uint16_t)(0x003F | 0x0040 | (rng_next64(r) & 0x0F00)));
     /* Status word: condition codes, masked flags, TOP; no ES/B. */
-    put16(c->img + 4, (uint16_t)(rnd(r) & 0x7F3F & ~0x0080));
-    put16(c->img + 8, (uint16_t)rnd(r)); /* tags: only empty/non-empty matters */
+    put16(c->img + 4, (uint16_t)(rng_next64(r) & 0x7F3F & ~0x0080));
+    put16(c->img + 8, (uint16_t)rng_next64(r)); /* tags: only empty/non-empty matters */
     for (int k = 0; k < 8; k++) {
         uint64_t m = gen_value(r);
-        uint16_t se = (uint16_t)rnd(r);
+        uint16_t se = (uint16_t)rng_next64(r);
         memcpy(c->img + 28 + 10 * k, &m, 8);
         memcpy(c->img + 36 + 10 * k, &se, 2);
     }
     for (int k = 0; k < MEMCMP; k += 8) {
-        uint64_t v = rnd(r);
+        uint64_t v = rng_next64(r);
         memcpy(c->mem + k, &v, 8);
     }
-    c->rax = rnd(r);
+    c->rax = rng_next64(r);
 
     uint64_t a, b;
     if (idx < (long)(NEDGE * NEDGE)) {
@@ -589,23 +577,23 @@ static void xset_mmx(XCase *c, int phys, uint64_t v)
 static void xgen_case(Rng *r, const XForm *f, long idx, XCase *c)
 {
     memset(c, 0, sizeof *c);
-    put16(c->img + 0, (uint16_t)(0x003F | 0x0040 | (rnd(r) & 0x0F00)));
-    put16(c->img + 2, (uint16_t)(rnd(r) & 0x7F3F & ~0x0080));
-    c->img[4] = (uint8_t)rnd(r); /* abridged tag byte */
-    uint32_t mxcsr = 0x1F80 | (uint32_t)(rnd(r) & 0x603F);
+    put16(c->img + 0, (uint16_t)(0x003F | 0x0040 | (rng_next64(r) & 0x0F00)));
+    put16(c->img + 2, (uint16_t)(rng_next64(r) & 0x7F3F & ~0x0080));
+    c->img[4] = (uint8_t)rng_next64(r); /* abridged tag byte */
+    uint32_t mxcsr = 0x1F80 | (uint32_t)(rng_next64(r) & 0x603F);
     memcpy(c->img + 24, &mxcsr, 4);
     for (int k = 0; k < 8; k++) {
         uint64_t m = gen_value(r);
-        uint16_t se = (uint16_t)rnd(r);
+        uint16_t se = (uint16_t)rng_next64(r);
         memcpy(c->img + 32 + 16 * k, &m, 8);
         memcpy(c->img + 40 + 16 * k, &se, 2);
         xset_xmm(c, k, gen_value(r), gen_value(r));
     }
     for (int k = 0; k < XMEM; k += 8) {
-        uint64_t v = rnd(r);
+        uint64_t v = rng_next64(r);
         memcpy(c->mem + k, &v, 8);
     }
-    c->rax = rnd(r);
+    c->rax = rng_next64(r);
 
     uint64_t a0, a1, b0, b1;
     if (idx < (long)(NEDGE * NEDGE)) {
@@ -762,10 +750,10 @@ static int run_xforms(Kes *k, long n, uint64_t seed, const char *const *filters,
             if (f->imm) {
                 if (idx < 256)
                     imm = (int)idx;
-                else if (f->kind == X_SHIFT_IMM && below(&r, 8))
-                    imm = (int)below(&r, 70);
+                else if (f->kind == X_SHIFT_IMM && rng_below(&r, 8))
+                    imm = (int)rng_below(&r, 70);
                 else
-                    imm = (int)below(&r, 256);
+                    imm = (int)rng_below(&r, 256);
                 insn[4] = (uint8_t)imm;
             }
             if (!hs[imm])
@@ -1068,9 +1056,7 @@ int main(int argc, char **argv)
         else if (nfilt < 16)
             filters[nfilt++] = argv[a];
     }
-    uint64_t seed = 0x4D4D58;
-    if (getenv("FPU_SEED"))
-        seed = strtoull(getenv("FPU_SEED"), NULL, 0);
+    uint64_t seed = rng_seed_env("FPU_SEED", 0x4D4D58);
 
     build_forms();
     Kes k;
@@ -1098,10 +1084,10 @@ int main(int argc, char **argv)
                 /* Every imm8 once, then mostly small shift counts. */
                 if (idx < 256)
                     imm = (int)idx;
-                else if (f->kind == K_SHIFT_IMM && below(&r, 8))
-                    imm = (int)below(&r, 70);
+                else if (f->kind == K_SHIFT_IMM && rng_below(&r, 8))
+                    imm = (int)rng_below(&r, 70);
                 else
-                    imm = (int)below(&r, 256);
+                    imm = (int)rng_below(&r, 256);
                 insn[3] = (uint8_t)imm;
                 if (!hs[imm])
                     hs[imm] = host_stub_new(insn, f->len);

@@ -43,22 +43,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tests/common/rng.h"
 #include "cpu/sse_float.h"
-
-/* ---- PRNG (splitmix64) ----------------------------------------------------- */
-
-typedef struct Rng {
-    uint64_t s;
-} Rng;
-
-static uint64_t rnd(Rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static uint32_t below(Rng *r, uint32_t n) { return (uint32_t)(((rnd(r) >> 32) * n) >> 32); }
 
 /* ---- host operations --------------------------------------------------------- */
 
@@ -407,26 +393,26 @@ static uint64_t clamp_exp(const Ft *t, int64_t e)
 /* A fraction with only its top k bits random (k 0..fbits/2+1). */
 static uint64_t short_frac(Rng *r, const Ft *t)
 {
-    int k = (int)below(r, (uint32_t)(t->fbits / 2 + 2));
-    uint64_t f = rnd(r) & fmask(t);
+    int k = (int)rng_below(r, (uint32_t)(t->fbits / 2 + 2));
+    uint64_t f = rng_next64(r) & fmask(t);
     return k ? f & ~(fmask(t) >> k) : 0;
 }
 
 static uint64_t edge_frac(Rng *r, const Ft *t)
 {
-    switch (below(r, 6)) {
+    switch (rng_below(r, 6)) {
     case 0: return 0;
     case 1: return fmask(t);
-    case 2: return below(r, 4);
-    case 3: return fmask(t) - below(r, 4);
+    case 2: return rng_below(r, 4);
+    case 3: return fmask(t) - rng_below(r, 4);
     case 4: return short_frac(r, t);
-    default: return rnd(r);
+    default: return rng_next64(r);
     }
 }
 
 static uint64_t gen_special(Rng *r, const Ft *t, bool s)
 {
-    switch (below(r, 12)) {
+    switch (rng_below(r, 12)) {
     case 0: return mk(t, s, 0, 0);                                      /* zero */
     case 1: return mk(t, s, 0, 1);                                      /* min denormal */
     case 2: return mk(t, s, 0, fmask(t));                               /* max denormal */
@@ -435,8 +421,8 @@ static uint64_t gen_special(Rng *r, const Ft *t, bool s)
     case 5: return mk(t, s, t->emax, 0);                                /* infinity */
     case 6: return mk(t, s, t->bias, 0);                                /* 1 */
     case 7: return mk(t, true, t->emax, 1ull << (t->fbits - 1));        /* indefinite */
-    case 8: return mk(t, s, t->emax, (1ull << (t->fbits - 1)) | rnd(r)); /* QNaN */
-    case 9: return mk(t, s, t->emax, (rnd(r) & (fmask(t) >> 1)) | 1);   /* SNaN */
+    case 8: return mk(t, s, t->emax, (1ull << (t->fbits - 1)) | rng_next64(r)); /* QNaN */
+    case 9: return mk(t, s, t->emax, (rng_next64(r) & (fmask(t) >> 1)) | 1); /* SNaN */
     case 10: return mk(t, s, t->bias, 1);
     default: return mk(t, s, t->bias - 1, fmask(t));
     }
@@ -444,66 +430,67 @@ static uint64_t gen_special(Rng *r, const Ft *t, bool s)
 
 static uint64_t gen_float(Rng *r, const Ft *t, int gen)
 {
-    bool s = rnd(r) & 1;
-    switch (below(r, 16)) {
+    bool s = rng_next64(r) & 1;
+    switch (rng_below(r, 16)) {
     case 0:
     case 1: return gen_special(r, t, s);
     case 2:
-    case 3: return rnd(r) & (t->fbits == 23 ? 0xFFFFFFFFull : ~0ull);
+    case 3: return rng_next64(r) & (t->fbits == 23 ? 0xFFFFFFFFull : ~0ull);
     case 4: return mk(t, s, 0, edge_frac(r, t));                       /* denormal */
-    case 5: return mk(t, s, 1 + below(r, 3), edge_frac(r, t));         /* smallest normals */
-    case 6: return mk(t, s, t->bias - 1 + below(r, 2), edge_frac(r, t)); /* near 1 */
-    case 7: return mk(t, s, t->emax - 1 - below(r, 3), edge_frac(r, t)); /* largest */
-    case 8: return mk(t, s, t->emax, rnd(r) | below(r, 2));             /* NaNs, rarely inf */
+    case 5: return mk(t, s, 1 + rng_below(r, 3), edge_frac(r, t));     /* smallest normals */
+    case 6: return mk(t, s, t->bias - 1 + rng_below(r, 2), edge_frac(r, t)); /* near 1 */
+    case 7: return mk(t, s, t->emax - 1 - rng_below(r, 3), edge_frac(r, t)); /* largest */
+    case 8: return mk(t, s, t->emax, rng_next64(r) | rng_below(r, 2));  /* NaNs, rarely inf */
     case 9:
-    case 10: return mk(t, s, t->bias - 40 + below(r, 81), short_frac(r, t));
-    case 11: return mk(t, s, below(r, (uint32_t)t->emax), short_frac(r, t));
+    case 10: return mk(t, s, t->bias - 40 + rng_below(r, 81), short_frac(r, t));
+    case 11: return mk(t, s, rng_below(r, (uint32_t)t->emax), short_frac(r, t));
     default: break;
     }
     /* Operation-specific operands. */
     if (gen == G_TOINT) {
         /* Around +-2^31 and small halves: exponents -2..33. */
-        uint64_t ex = t->bias - 2 + below(r, 36);
-        if (below(r, 2))
-            ex = t->bias + 30 + below(r, 3);
-        return mk(t, s, ex, below(r, 2) ? short_frac(r, t) : edge_frac(r, t));
+        uint64_t ex = t->bias - 2 + rng_below(r, 36);
+        if (rng_below(r, 2))
+            ex = t->bias + 30 + rng_below(r, 3);
+        return mk(t, s, ex, rng_below(r, 2) ? short_frac(r, t) : edge_frac(r, t));
     }
     if (gen == G_NARROW) {
         /* The binary32 range's ends, and binary32 halfway points: the low
          * 29 fraction bits are what CVTSD2SS rounds away. */
         static const uint32_t lows[] = {0, 0x10000000, 0x0FFFFFFF, 0x10000001, 1, 0x1FFFFFFF};
         uint64_t ex;
-        switch (below(r, 4)) {
-        case 0: ex = 1023 - 126 - below(r, 26); break; /* binary32 denormals */
-        case 1: ex = 1023 - 128 + below(r, 4); break;
-        case 2: ex = 1023 + 125 + below(r, 4); break;
-        default: ex = 1023 - 60 + below(r, 120); break;
+        switch (rng_below(r, 4)) {
+        case 0: ex = 1023 - 126 - rng_below(r, 26); break; /* binary32 denormals */
+        case 1: ex = 1023 - 128 + rng_below(r, 4); break;
+        case 2: ex = 1023 + 125 + rng_below(r, 4); break;
+        default: ex = 1023 - 60 + rng_below(r, 120); break;
         }
-        uint64_t lo = below(r, 3) ? lows[below(r, 6)] : (rnd(r) & 0x1FFFFFFF);
-        uint64_t hi = below(r, 2) ? (rnd(r) & 0x7FFFFF) : (below(r, 2) ? 0x7FFFFF : 0);
+        uint64_t lo = rng_below(r, 3) ? lows[rng_below(r, 6)] : (rng_next64(r) & 0x1FFFFFFF);
+        uint64_t hi =
+            rng_below(r, 2) ? (rng_next64(r) & 0x7FFFFF) : (rng_below(r, 2) ? 0x7FFFFF : 0);
         return mk(t, s, ex, hi << 29 | lo);
     }
-    if (gen == G_SQRT && below(r, 2)) {
+    if (gen == G_SQRT && rng_below(r, 2)) {
         /* Squares of short significands: exact or halfway roots. */
-        uint64_t q = mk(t, false, t->bias - 30 + below(r, 61), short_frac(r, t));
+        uint64_t q = mk(t, false, t->bias - 30 + rng_below(r, 61), short_frac(r, t));
         uint32_t fl;
         return t->fbits == 23 ? h_mulss(q, q, 0x1F80, &fl) : h_mulsd(q, q, 0x1F80, &fl);
     }
-    return mk(t, s, below(r, (uint32_t)t->emax + 1), rnd(r));
+    return mk(t, s, rng_below(r, (uint32_t)t->emax + 1), rng_next64(r));
 }
 
 /* The second operand: often tied to the first. */
 static uint64_t gen_partner(Rng *r, const Ft *t, uint64_t a, int gen)
 {
-    if (below(r, 2))
+    if (rng_below(r, 2))
         return gen_float(r, t, gen);
-    bool s = rnd(r) & 1;
+    bool s = rng_next64(r) & 1;
     int64_t ea = (int64_t)exp_of(t, a);
     if (ea == 0)
         ea = 1;
     if (ea == (int64_t)t->emax)
         ea = (int64_t)t->emax - 1;
-    switch (below(r, 6)) {
+    switch (rng_below(r, 6)) {
     case 5:
         if ((gen == G_MUL || gen == G_DIV) && ea > 0 && (a & ~(1ull << (t->fbits + t->ebits))) &&
             exp_of(t, a) != t->emax) {
@@ -512,25 +499,25 @@ static uint64_t gen_partner(Rng *r, const Ft *t, uint64_t a, int gen)
              * rounding) and the largest normals.  The host's own division
              * finds the partner; only the test uses host arithmetic. */
             uint64_t target;
-            switch (below(r, 3)) {
-            case 0: target = mk(t, s, 0, fmask(t) - below(r, 4)); break;
-            case 1: target = mk(t, s, 1, below(r, 4)); break;
-            default: target = mk(t, s, t->emax - 1, fmask(t) - below(r, 4)); break;
+            switch (rng_below(r, 3)) {
+            case 0: target = mk(t, s, 0, fmask(t) - rng_below(r, 4)); break;
+            case 1: target = mk(t, s, 1, rng_below(r, 4)); break;
+            default: target = mk(t, s, t->emax - 1, fmask(t) - rng_below(r, 4)); break;
             }
             uint32_t fl;
             OpFn div = t->fbits == 23 ? h_divss : h_divsd;
             uint64_t b = gen == G_MUL ? div(target, a, 0x1F80, &fl) : div(a, target, 0x1F80, &fl);
-            return b + below(r, 5) - 2;
+            return b + rng_below(r, 5) - 2;
         }
         return gen_float(r, t, gen);
     case 0: {
         /* Near a: cancellation, rounding at every alignment. */
-        int64_t d = (int64_t)below(r, (uint32_t)(2 * t->fbits + 7)) - (t->fbits + 3);
+        int64_t d = (int64_t)rng_below(r, (uint32_t)(2 * t->fbits + 7)) - (t->fbits + 3);
         uint64_t f;
-        switch (below(r, 3)) {
-        case 0: f = a + below(r, 5) - 2; break;
+        switch (rng_below(r, 3)) {
+        case 0: f = a + rng_below(r, 5) - 2; break;
         case 1: f = 0; break;
-        default: f = rnd(r); break;
+        default: f = rng_next64(r); break;
         }
         return mk(t, s, clamp_exp(t, ea + d), f);
     }
@@ -539,21 +526,21 @@ static uint64_t gen_partner(Rng *r, const Ft *t, uint64_t a, int gen)
         /* The product (gen MUL) or quotient (DIV) lands near the smallest
          * normal, the denormal range, 1 or the largest finite number. */
         int64_t target;
-        switch (below(r, 4)) {
-        case 0: target = 1 + (int64_t)below(r, 4) - 2; break;
-        case 1: target = -(int64_t)below(r, (uint32_t)t->fbits + 3); break;
-        case 2: target = (int64_t)t->emax - 1 - (int64_t)below(r, 3) + 1; break;
+        switch (rng_below(r, 4)) {
+        case 0: target = 1 + (int64_t)rng_below(r, 4) - 2; break;
+        case 1: target = -(int64_t)rng_below(r, (uint32_t)t->fbits + 3); break;
+        case 2: target = (int64_t)t->emax - 1 - (int64_t)rng_below(r, 3) + 1; break;
         default: target = (int64_t)t->bias; break;
         }
         int64_t eb = gen == G_DIV ? ea - target + (int64_t)t->bias
                                   : target - ea + (int64_t)t->bias;
-        uint64_t f = below(r, 2) ? short_frac(r, t) : edge_frac(r, t);
-        if (gen == G_DIV && below(r, 3) == 0)
+        uint64_t f = rng_below(r, 2) ? short_frac(r, t) : edge_frac(r, t);
+        if (gen == G_DIV && rng_below(r, 3) == 0)
             f = a; /* same significand: exact powers of two */
         return mk(t, s, clamp_exp(t, eb), f);
     }
-    case 3: return a ^ ((uint64_t)below(r, 2) << (t->fbits + t->ebits)); /* +-a */
-    default: return mk(t, s, exp_of(t, a), a + below(r, 3) - 1);
+    case 3: return a ^ ((uint64_t)rng_below(r, 2) << (t->fbits + t->ebits)); /* +-a */
+    default: return mk(t, s, exp_of(t, a), a + rng_below(r, 3) - 1);
     }
 }
 
@@ -562,17 +549,17 @@ static uint64_t gen_int(Rng *r)
     static const uint32_t sp[] = {0,          1,          0xFFFFFFFF, 0x80000000, 0x7FFFFFFF,
                                   0x80000001, 0x01000000, 0x01000001, 0xFEFFFFFF, 0x7FFFFFC0,
                                   0x7FFFFF80, 0x7FFFFF40, 0x00FFFFFF, 0x02000003};
-    switch (below(r, 4)) {
-    case 0: return sp[below(r, sizeof sp / sizeof sp[0])];
-    case 1: return (uint32_t)rnd(r);
+    switch (rng_below(r, 4)) {
+    case 0: return sp[rng_below(r, sizeof sp / sizeof sp[0])];
+    case 1: return (uint32_t)rng_next64(r);
     case 2: {
-        uint32_t v = (uint32_t)rnd(r) >> below(r, 32);
-        return below(r, 2) ? 0u - v : v;
+        uint32_t v = (uint32_t)rng_next64(r) >> rng_below(r, 32);
+        return rng_below(r, 2) ? 0u - v : v;
     }
     default: {
         /* 2^k plus or minus a little: ties and near-ties. */
-        uint32_t v = (1u << (23 + below(r, 9))) + below(r, 256) - 128;
-        return below(r, 2) ? 0u - v : v;
+        uint32_t v = (1u << (23 + rng_below(r, 9))) + rng_below(r, 256) - 128;
+        return rng_below(r, 2) ? 0u - v : v;
     }
     }
 }
@@ -632,8 +619,8 @@ static void sweep_approx(const Form *f, Stats *st, Rng *r)
     for (uint32_t s = 0; s < 2; s++)
         for (uint32_t ex = 0; ex < 256; ex++)
             for (uint32_t i = 0; i < 2048; i++) {
-                uint32_t a = s << 31 | ex << 23 | i << 12 | (uint32_t)(rnd(r) & 0xFFF);
-                check(f, st, a, 0, mxcsr_of(rnd(r)));
+                uint32_t a = s << 31 | ex << 23 | i << 12 | (uint32_t)(rng_next64(r) & 0xFFF);
+                check(f, st, a, 0, mxcsr_of(rng_next64(r)));
             }
 }
 
@@ -722,9 +709,7 @@ int main(int argc, char **argv)
     }
     if (n < 1)
         n = 1;
-    uint64_t seed = 0x5EEDF10A7ull;
-    if (getenv("FPU_SEED"))
-        seed = strtoull(getenv("FPU_SEED"), NULL, 0);
+    uint64_t seed = rng_seed_env("FPU_SEED", 0x5EEDF10A7ull);
     bool bound = getenv("KESTREL_RCP_BOUND") && atoi(getenv("KESTREL_RCP_BOUND"));
 
     unsigned passed = 0, failed = 0;

@@ -88,6 +88,7 @@
 #include <ucontext.h>
 
 #include "tests/common/flat_guest.h"
+#include "tests/common/rng.h"
 #include "cpu/cpu.h"
 #include "machine/bus.h"
 #include "tests/fpu/host_run.h"
@@ -112,21 +113,6 @@
 #define FX_MXCSR_MASK 28
 #define FX_ST 32
 #define FX_XMM 160
-
-/* ---- PRNG (splitmix64) ------------------------------------------------------ */
-
-typedef struct Rng {
-    uint64_t s;
-} Rng;
-
-static uint64_t rnd(Rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static uint32_t below(Rng *r, uint32_t n) { return (uint32_t)(((rnd(r) >> 32) * n) >> 32); }
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -530,69 +516,71 @@ static bool host_daz; /* the host's MXCSR_MASK has DAZ */
 
 static uint32_t gen_f32(Rng *r)
 {
-    uint32_t s = below(r, 2) ? 0x80000000u : 0;
-    uint32_t m = (uint32_t)rnd(r) & 0x7FFFFF;
-    switch (below(r, 16)) {
-    case 0: case 1: case 2: case 3: case 4: return spec32[below(r, NSPEC32)];
+    uint32_t s = rng_below(r, 2) ? 0x80000000u : 0;
+    uint32_t m = (uint32_t)rng_next64(r) & 0x7FFFFF;
+    switch (rng_below(r, 16)) {
+    case 0: case 1: case 2: case 3: case 4: return spec32[rng_below(r, NSPEC32)];
     case 5: /* NaN, quiet or signalling, random payload */
-        m = below(r, 2) ? m | 0x400000 : (m & 0x3FFFFF) | 1;
+        m = rng_below(r, 2) ? m | 0x400000 : (m & 0x3FFFFF) | 1;
         return s | 0x7F800000 | m;
     case 6: return s | (m ? m : 1); /* denormal */
-    case 7: return (uint32_t)rnd(r);
-    case 8: case 9: case 10: return s | (123 + below(r, 9)) << 23 | m; /* near 1 */
-    case 11: return s | (1 + below(r, 24)) << 23 | m;                   /* tiny */
-    case 12: return s | (230 + below(r, 25)) << 23 | m;                 /* huge */
-    case 13: return s | (155 + below(r, 5)) << 23 | m;                  /* near 2^31 */
+    case 7: return (uint32_t)rng_next64(r);
+    case 8: case 9: case 10: return s | (123 + rng_below(r, 9)) << 23 | m; /* near 1 */
+    case 11: return s | (1 + rng_below(r, 24)) << 23 | m;               /* tiny */
+    case 12: return s | (230 + rng_below(r, 25)) << 23 | m;             /* huge */
+    case 13: return s | (155 + rng_below(r, 5)) << 23 | m;              /* near 2^31 */
     case 14: { /* an integer or an integer and a half */
-        float v = (float)(int32_t)(rnd(r) >> (33 + below(r, 31)));
-        if (below(r, 2))
+        float v = (float)(int32_t)(rng_next64(r) >> (33 + rng_below(r, 31)));
+        if (rng_below(r, 2))
             v += 0.5f;
         uint32_t b;
         memcpy(&b, &v, 4);
         return s ^ b;
     }
-    default: return s | below(r, 255) << 23 | m;
+    default: return s | rng_below(r, 255) << 23 | m;
     }
 }
 
 static uint64_t gen_f64(Rng *r)
 {
-    uint64_t s = below(r, 2) ? 0x8000000000000000ull : 0;
-    uint64_t m = rnd(r) & 0xFFFFFFFFFFFFFull;
-    switch (below(r, 17)) {
-    case 0: case 1: case 2: case 3: case 4: return spec64[below(r, NSPEC64)];
+    uint64_t s = rng_below(r, 2) ? 0x8000000000000000ull : 0;
+    uint64_t m = rng_next64(r) & 0xFFFFFFFFFFFFFull;
+    switch (rng_below(r, 17)) {
+    case 0: case 1: case 2: case 3: case 4: return spec64[rng_below(r, NSPEC64)];
     case 5:
-        m = below(r, 2) ? m | 0x8000000000000ull : (m & 0x7FFFFFFFFFFFFull) | 1;
+        m = rng_below(r, 2) ? m | 0x8000000000000ull : (m & 0x7FFFFFFFFFFFFull) | 1;
         return s | 0x7FF0000000000000ull | m;
     case 6: return s | (m ? m : 1);
-    case 7: return rnd(r);
-    case 8: case 9: case 10: return s | (uint64_t)(1019 + below(r, 9)) << 52 | m;
-    case 11: return s | (uint64_t)(1 + below(r, 60)) << 52 | m;
-    case 12: return s | (uint64_t)(1990 + below(r, 57)) << 52 | m;
-    case 13: return s | (uint64_t)(1051 + below(r, 5)) << 52 | m;
+    case 7: return rng_next64(r);
+    case 8: case 9: case 10: return s | (uint64_t)(1019 + rng_below(r, 9)) << 52 | m;
+    case 11: return s | (uint64_t)(1 + rng_below(r, 60)) << 52 | m;
+    case 12: return s | (uint64_t)(1990 + rng_below(r, 57)) << 52 | m;
+    case 13: return s | (uint64_t)(1051 + rng_below(r, 5)) << 52 | m;
     case 14: { /* an integer or an integer and a half */
-        double v = (double)(int32_t)(rnd(r) >> (33 + below(r, 31)));
-        if (below(r, 2))
+        double v = (double)(int32_t)(rng_next64(r) >> (33 + rng_below(r, 31)));
+        if (rng_below(r, 2))
             v += 0.5;
         uint64_t b;
         memcpy(&b, &v, 8);
         return s ^ b;
     }
     case 15: /* near the single range's ends, for CVTPD2PS/CVTSD2SS */
-        return s | (uint64_t)(below(r, 2) ? 870 + below(r, 30) : 1148 + below(r, 5)) << 52 |
-               (below(r, 2) ? m : m & 0xFFFFFF0000000ull) | (below(r, 4) ? 0 : 0x10000000ull);
-    default: return s | (uint64_t)below(r, 2047) << 52 | m;
+        return s |
+               (uint64_t)(rng_below(r, 2) ? 870 + rng_below(r, 30) : 1148 + rng_below(r, 5)) << 52 |
+               (rng_below(r, 2) ? m : m & 0xFFFFFF0000000ull) |
+               (rng_below(r, 4) ? 0 : 0x10000000ull);
+    default: return s | (uint64_t)rng_below(r, 2047) << 52 | m;
     }
 }
 
 static uint32_t gen_i32(Rng *r)
 {
-    switch (below(r, 6)) {
-    case 0: case 1: return edge32[below(r, NEDGE32)];
-    case 2: return (uint32_t)rnd(r);
-    case 3: return (uint32_t)((int32_t)(rnd(r) >> 32) >> below(r, 31));
-    case 4: return edge32[below(r, NEDGE32)] + below(r, 5) - 2;
-    default: return (uint32_t)(rnd(r) >> (32 + below(r, 32)));
+    switch (rng_below(r, 6)) {
+    case 0: case 1: return edge32[rng_below(r, NEDGE32)];
+    case 2: return (uint32_t)rng_next64(r);
+    case 3: return (uint32_t)((int32_t)(rng_next64(r) >> 32) >> rng_below(r, 31));
+    case 4: return edge32[rng_below(r, NEDGE32)] + rng_below(r, 5) - 2;
+    default: return (uint32_t)(rng_next64(r) >> (32 + rng_below(r, 32)));
     }
 }
 
@@ -600,25 +588,25 @@ static uint32_t gen_i32(Rng *r)
  * of that lane or random. */
 static uint64_t gen_int64(Rng *r)
 {
-    if (below(r, 8) == 0)
-        return rnd(r);
-    if (below(r, 8) == 0)
-        return edge64[below(r, NEDGE64)];
+    if (rng_below(r, 8) == 0)
+        return rng_next64(r);
+    if (rng_below(r, 8) == 0)
+        return edge64[rng_below(r, NEDGE64)];
     static const int widths[] = {8, 16, 32, 64};
-    int bits = widths[below(r, 4)];
+    int bits = widths[rng_below(r, 4)];
     uint64_t m = bits == 64 ? ~0ull : (1ull << bits) - 1, v = 0;
     for (int k = 0; k < 64 / bits; k++) {
         uint64_t smax = m >> 1, lane;
-        switch (below(r, 10)) {
+        switch (rng_below(r, 10)) {
         case 0: lane = 0; break;
         case 1: lane = m; break;
         case 2: lane = smax; break;
         case 3: lane = smax + 1; break;
-        case 4: lane = smax - below(r, 3); break;
-        case 5: lane = smax + 1 + below(r, 3); break;
-        case 6: lane = below(r, 3); break;
-        case 7: lane = m - below(r, 3); break;
-        default: lane = rnd(r) & m; break;
+        case 4: lane = smax - rng_below(r, 3); break;
+        case 5: lane = smax + 1 + rng_below(r, 3); break;
+        case 6: lane = rng_below(r, 3); break;
+        case 7: lane = m - rng_below(r, 3); break;
+        default: lane = rng_next64(r) & m; break;
         }
         v |= lane << (bits * k);
     }
@@ -627,15 +615,15 @@ static uint64_t gen_int64(Rng *r)
 
 static uint32_t gen_mxcsr(Rng *r)
 {
-    uint32_t m = (uint32_t)below(r, 4) << 13;
-    if (below(r, 2))
+    uint32_t m = (uint32_t)rng_below(r, 4) << 13;
+    if (rng_below(r, 2))
         m |= 0x8000; /* FZ */
-    if (host_daz && below(r, 2))
+    if (host_daz && rng_below(r, 2))
         m |= 0x40; /* DAZ */
-    if (below(r, 3) == 0)
-        m |= (uint32_t)rnd(r) & 0x3F; /* sticky flags */
-    if (below(r, 4) == 0)
-        m |= ((uint32_t)rnd(r) & 0x3F) << 7;
+    if (rng_below(r, 3) == 0)
+        m |= (uint32_t)rng_next64(r) & 0x3F; /* sticky flags */
+    if (rng_below(r, 4) == 0)
+        m |= ((uint32_t)rng_next64(r) & 0x3F) << 7;
     else
         m |= 0x1F80;
     return m;
@@ -644,8 +632,8 @@ static uint32_t gen_mxcsr(Rng *r)
 /* A 128-bit operand of the given kind (a quarter of the time another). */
 static void gen_operand(Rng *r, int type, uint8_t v[16])
 {
-    if (type == T_MIX || (type != T_MXCSR && below(r, 4) == 0))
-        type = (int)below(r, 4);
+    if (type == T_MIX || (type != T_MXCSR && rng_below(r, 4) == 0))
+        type = (int)rng_below(r, 4);
     switch (type) {
     case T_F32:
         for (int k = 0; k < 4; k++)
@@ -661,13 +649,13 @@ static void gen_operand(Rng *r, int type, uint8_t v[16])
         break;
     case T_MXCSR: {
         uint32_t m = gen_mxcsr(r);
-        if (below(r, 8) == 0)
-            m |= 1u << (16 + below(r, 16)); /* reserved: #GP(0) */
-        else if (below(r, 16) == 0)
-            m = (uint32_t)rnd(r);
+        if (rng_below(r, 8) == 0)
+            m |= 1u << (16 + rng_below(r, 16)); /* reserved: #GP(0) */
+        else if (rng_below(r, 16) == 0)
+            m = (uint32_t)rng_next64(r);
         put32(v, m);
-        put32(v + 4, (uint32_t)rnd(r));
-        put64(v + 8, rnd(r));
+        put32(v + 4, (uint32_t)rng_next64(r));
+        put64(v + 8, rng_next64(r));
         break;
     }
     default:
@@ -682,19 +670,19 @@ static void tie_lanes(Rng *r, int type, const uint8_t *d, uint8_t *s)
 {
     if (type == T_F32) {
         for (int k = 0; k < 4; k++) {
-            if (below(r, 8))
+            if (rng_below(r, 8))
                 continue;
             uint32_t a = get32(d + 4 * k);
             static const uint32_t tweak[] = {0, 0x80000000u, 1, 0xFFFFFFFFu, 0x80000001u};
-            uint32_t t = tweak[below(r, 5)];
+            uint32_t t = tweak[rng_below(r, 5)];
             put32(s + 4 * k, t & 0x80000000u ? (a ^ 0x80000000u) + (t & 1) : a + t);
         }
     } else if (type == T_F64) {
         for (int k = 0; k < 2; k++) {
-            if (below(r, 8))
+            if (rng_below(r, 8))
                 continue;
             uint64_t a = get64(d + 8 * k);
-            switch (below(r, 4)) {
+            switch (rng_below(r, 4)) {
             case 0: put64(s + 8 * k, a); break;
             case 1: put64(s + 8 * k, a ^ 0x8000000000000000ull); break;
             case 2: put64(s + 8 * k, a + 1); break;
@@ -745,10 +733,12 @@ static int gen_imm(Rng *r, const Form *f, long idx)
 {
     switch (f->imm) {
     case IMM_CMP:
-        return idx < 64 ? (int)(idx & 7) : below(r, 4) == 0 ? (int)below(r, 256) : (int)below(r, 8);
-    case IMM_SHIFT: return below(r, 8) == 0 ? (int)below(r, 256) : (int)below(r, 70);
-    case IMM_BSHIFT: return below(r, 8) == 0 ? (int)below(r, 256) : (int)below(r, 20);
-    case IMM_ANY: return (int)below(r, 256);
+        return idx < 64               ? (int)(idx & 7)
+               : rng_below(r, 4) == 0 ? (int)rng_below(r, 256)
+                                      : (int)rng_below(r, 8);
+    case IMM_SHIFT: return rng_below(r, 8) == 0 ? (int)rng_below(r, 256) : (int)rng_below(r, 70);
+    case IMM_BSHIFT: return rng_below(r, 8) == 0 ? (int)rng_below(r, 256) : (int)rng_below(r, 20);
+    case IMM_ANY: return (int)rng_below(r, 256);
     default: return 0;
     }
 }
@@ -761,28 +751,28 @@ static void gen_case(Rng *r, const Form *f, long idx, Case *c)
      * condition codes, masked flags and TOP, no ES/B; random tags and
      * registers.  One case in 16: an unmasked invalid-operation exception
      * pending (IE, ES and B set, IM clear). */
-    uint16_t fcw = (uint16_t)(0x007F | (rnd(r) & 0x0F00));
-    uint16_t fsw = (uint16_t)(rnd(r) & 0x7F3F & ~0x0080);
-    if (below(r, 16) == 0) {
+    uint16_t fcw = (uint16_t)(0x007F | (rng_next64(r) & 0x0F00));
+    uint16_t fsw = (uint16_t)(rng_next64(r) & 0x7F3F & ~0x0080);
+    if (rng_below(r, 16) == 0) {
         fcw &= (uint16_t)~1;
         fsw |= 0x8081;
     }
     put16(img + FX_FCW, fcw);
     put16(img + FX_FSW, fsw);
-    img[FX_FTW] = (uint8_t)rnd(r);
+    img[FX_FTW] = (uint8_t)rng_next64(r);
     for (int k = 0; k < 8; k++) {
         put64(img + FX_ST + 16 * k, gen_int64(r));
-        put16(img + FX_ST + 16 * k + 8, (uint16_t)rnd(r));
+        put16(img + FX_ST + 16 * k + 8, (uint16_t)rng_next64(r));
     }
     put32(img + FX_MXCSR, gen_mxcsr(r));
     for (int k = 0; k < 8; k++)
         gen_operand(r, T_MIX, img + FX_XMM + 16 * k);
     for (int k = 0; k < MEMLEN; k += 8)
-        put64(c->mem + k, rnd(r));
-    c->rax = rnd(r);
-    c->rflags = (rnd(r) & FLAGS_ARITH) | 2;
-    if ((f->mem || strstr(f->name, "maskmovdqu")) && below(r, 8) == 0)
-        c->off = 1 + (int)below(r, 15); /* MASKMOVDQU: [edi] needs no alignment */
+        put64(c->mem + k, rng_next64(r));
+    c->rax = rng_next64(r);
+    c->rflags = (rng_next64(r) & FLAGS_ARITH) | 2;
+    if ((f->mem || strstr(f->name, "maskmovdqu")) && rng_below(r, 8) == 0)
+        c->off = 1 + (int)rng_below(r, 15); /* MASKMOVDQU: [edi] needs no alignment */
     c->imm = gen_imm(r, f, idx);
 
     uint8_t d[16], s[16];
@@ -1189,17 +1179,18 @@ static void selftest_form(const Form *f, HostStubs *hs, Rng *r, long n)
                       "CMPcc imm8 bits 3-7 changed the result");
         }
         b = a;
-        switch (below(r, 8)) {
+        switch (rng_below(r, 8)) {
         case 0: b.exc = b.exc == -1 ? EXC_XM : -1; break;
-        case 1: b.img[FX_MXCSR + below(r, 2)] ^= (uint8_t)(1u << below(r, 8)); break;
-        case 2: b.eax ^= 1u << below(r, 32); break;
-        case 3: b.eflags ^= 1u << (below(r, 2) ? 0 : 11); break;
-        case 4: b.img[below(r, 6)] ^= (uint8_t)(1u << below(r, 8)); break;
+        case 1: b.img[FX_MXCSR + rng_below(r, 2)] ^= (uint8_t)(1u << rng_below(r, 8)); break;
+        case 2: b.eax ^= 1u << rng_below(r, 32); break;
+        case 3: b.eflags ^= 1u << (rng_below(r, 2) ? 0 : 11); break;
+        case 4: b.img[rng_below(r, 6)] ^= (uint8_t)(1u << rng_below(r, 8)); break;
         case 5:
-            b.img[FX_ST + 16 * below(r, 8) + below(r, 10)] ^= (uint8_t)(1u << below(r, 8));
+            b.img[FX_ST + 16 * rng_below(r, 8) + rng_below(r, 10)] ^=
+                (uint8_t)(1u << rng_below(r, 8));
             break;
-        case 6: b.mem[below(r, MEMLEN)] ^= (uint8_t)(1u << below(r, 8)); break;
-        default: b.img[FX_XMM + below(r, 128)] ^= (uint8_t)(1u << below(r, 8)); break;
+        case 6: b.mem[rng_below(r, MEMLEN)] ^= (uint8_t)(1u << rng_below(r, 8)); break;
+        default: b.img[FX_XMM + rng_below(r, 128)] ^= (uint8_t)(1u << rng_below(r, 8)); break;
         }
         st_expect(!same(f, &c, &a, &b, why, sizeof why), f, idx, "a corrupted result passed");
     }
@@ -1537,10 +1528,7 @@ int main(int argc, char **argv)
     }
     if (n < 1)
         n = 1;
-    uint64_t seed = 0x53534532;
-    env = getenv("FPU_SEED");
-    if (env && *env)
-        seed = strtoull(env, NULL, 0);
+    uint64_t seed = rng_seed_env("FPU_SEED", 0x53534532);
 
     __asm__ volatile("stmxcsr %0" : "=m"(c_mxcsr));
     host_signals();

@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "tests/common/flat_guest.h"
+#include "tests/common/rng.h"
 #include "cpu/cpu.h"
 #include "machine/bus.h"
 #include "tests/fpu/host_run.h"
@@ -52,21 +53,8 @@
 #define MEM_BASE 0x20000u /* ESI: the memory operand */
 #define MEMCMP 128
 
-/* ---- PRNG (splitmix64) ------------------------------------------------------ */
-
-typedef struct Rng {
-    uint64_t s;
-} Rng;
-
-static uint64_t rnd(Rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static uint32_t below(Rng *r, uint32_t n) { return (uint32_t)(((rnd(r) >> 32) * n) >> 32); }
-static bool chance(Rng *r, unsigned pct) { return below(r, 100) < pct; }
+/* True pct times in 100: the case mix below is written in percentages. */
+static bool chance(Rng *r, unsigned pct) { return rng_below(r, 100) < pct; }
 
 /* ---- Forms -------------------------------------------------------------------- */
 
@@ -187,12 +175,12 @@ typedef struct F80v {
 
 static uint64_t gen_mant(Rng *r)
 {
-    uint64_t m = rnd(r) | (1ull << 63);
-    switch (below(r, 8)) {
+    uint64_t m = rng_next64(r) | (1ull << 63);
+    switch (rng_below(r, 8)) {
     case 0: { /* at the 24-bit or 53-bit rounding position */
         int k = chance(r, 50) ? 40 : 11;
         uint64_t low = (1ull << k) - 1;
-        switch (below(r, 5)) {
+        switch (rng_below(r, 5)) {
         case 0: m = (m & ~low) | (1ull << (k - 1)); break;          /* exactly half */
         case 1: m = (m & ~low) | (1ull << (k - 1)) | 1; break;      /* just above */
         case 2: m = (m & ~low) | ((1ull << (k - 1)) - 1); break;    /* just below */
@@ -201,9 +189,9 @@ static uint64_t gen_mant(Rng *r)
         }
         break;
     }
-    case 1: m = chance(r, 50) ? ~0ull : (1ull << 63) | below(r, 4); break;
-    case 2: m = (1ull << 63) | (rnd(r) >> below(r, 64)); break;
-    case 3: m &= ~0ull << below(r, 64); break; /* few significant bits */
+    case 1: m = chance(r, 50) ? ~0ull : (1ull << 63) | rng_below(r, 4); break;
+    case 2: m = (1ull << 63) | (rng_next64(r) >> rng_below(r, 64)); break;
+    case 3: m &= ~0ull << rng_below(r, 64); break; /* few significant bits */
     default: break;
     }
     return m;
@@ -212,24 +200,26 @@ static uint64_t gen_mant(Rng *r)
 static F80v special(Rng *r)
 {
     uint16_t s = chance(r, 50) ? 0x8000 : 0;
-    uint64_t x = rnd(r);
-    switch (below(r, 16)) {
+    uint64_t x = rng_next64(r);
+    switch (rng_below(r, 16)) {
     case 0: return (F80v){0, s};
     case 1: return (F80v){1ull << 63, (uint16_t)(s | 0x7FFF)};                        /* inf */
     case 2: return (F80v){(3ull << 62) | (x >> 2), (uint16_t)(s | 0x7FFF)};           /* QNaN */
     case 3: return (F80v){(1ull << 63) | ((x >> 2) | 1), (uint16_t)(s | 0x7FFF)};     /* SNaN */
     case 4: return (F80v){3ull << 62, 0xFFFF};                                        /* indefinite */
-    case 5: return (F80v){x >> (1 + below(r, 63)), s};                                /* denormal */
+    case 5: return (F80v){x >> (1 + rng_below(r, 63)), s};                            /* denormal */
     case 6: return (F80v){(1ull << 63) | x, s};                                       /* pseudo-denormal */
-    case 7: return (F80v){x >> 1, (uint16_t)(s | (1 + below(r, 0x7FFE)))};            /* unnormal */
+    case 7: return (F80v){x >> 1, (uint16_t)(s | (1 + rng_below(r, 0x7FFE)))};        /* unnormal */
     case 8: return (F80v){0, (uint16_t)(s | 0x7FFF)};                                 /* pseudo-inf */
     case 9: return (F80v){(x >> 1) | 1, (uint16_t)(s | 0x7FFF)};                      /* pseudo-NaN */
     case 10: return (F80v){~0ull, (uint16_t)(s | 0x7FFE)};                            /* max */
     case 11: return (F80v){1ull << 63, (uint16_t)(s | 1)};                            /* min normal */
     case 12: return (F80v){1ull << 63, (uint16_t)(s | 0x3FFF)};                       /* 1 */
     case 13: return (F80v){x >> 40, s};                                               /* tiny denormal */
-    case 14: return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF + 0x80 - below(r, 4)))}; /* near f32 max */
-    default: return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 0x3FE + below(r, 8) - 4))}; /* near f64 min */
+    case 14: /* near f32 max */
+        return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF + 0x80 - rng_below(r, 4)))};
+    default: /* near f64 min */
+        return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 0x3FE + rng_below(r, 8) - 4))};
     }
 }
 
@@ -242,50 +232,53 @@ static F80v gen_f80(Rng *r, int dist, const F80v *other)
         if (chance(r, 8))
             return special(r);
         if (chance(r, 3))
-            return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF + 62 + below(r, 4)))};
-        e = 0x3FFF - 40 + below(r, 105);
+            return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF + 62 + rng_below(r, 4)))};
+        e = 0x3FFF - 40 + rng_below(r, 105);
         if (chance(r, 40))
-            e = 0x3FFF - 2 + below(r, 8);
+            e = 0x3FFF - 2 + rng_below(r, 8);
         return (F80v){gen_mant(r), (uint16_t)(s | e)};
     case D_2XM1:
         if (chance(r, 8))
             return special(r);
         if (chance(r, 5))
             return (F80v){1ull << 63, (uint16_t)(s | 0x3FFF)};
-        return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 1 - below(r, chance(r, 20) ? 16000 : 70)))};
+        return (F80v){gen_mant(r),
+                      (uint16_t)(s | (0x3FFF - 1 - rng_below(r, chance(r, 20) ? 16000 : 70)))};
     case D_LOGP1:
         if (other) { /* y */
             if (chance(r, 8))
                 return special(r);
-            return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 70 + below(r, 140)))};
+            return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 70 + rng_below(r, 140)))};
         }
         if (chance(r, 8))
             return special(r);
-        return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 3 - below(r, chance(r, 20) ? 16000 : 70)))};
+        return (F80v){gen_mant(r),
+                      (uint16_t)(s | (0x3FFF - 3 - rng_below(r, chance(r, 20) ? 16000 : 70)))};
     case D_LOG:
         if (chance(r, 10))
             return special(r);
         if (other) /* y */
-            return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 70 + below(r, 140)))};
-        if (chance(r, 10))
-            return (F80v){1ull << 63, (uint16_t)(0x3FFF - 100 + below(r, 200))}; /* power of 2 */
+            return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 70 + rng_below(r, 140)))};
+        if (chance(r, 10)) /* power of 2 */
+            return (F80v){1ull << 63, (uint16_t)(0x3FFF - 100 + rng_below(r, 200))};
         if (chance(r, 20))
-            return (F80v){gen_mant(r), (uint16_t)(below(r, 2) ? 0x3FFF : 0x3FFE)}; /* near 1 */
-        return (F80v){gen_mant(r), (uint16_t)(1 + below(r, 0x7FFE))};
+            return (F80v){gen_mant(r), (uint16_t)(rng_below(r, 2) ? 0x3FFF : 0x3FFE)}; /* near 1 */
+        return (F80v){gen_mant(r), (uint16_t)(1 + rng_below(r, 0x7FFE))};
     case D_INT:
         if (chance(r, 10))
             return special(r);
         if (chance(r, 20)) {
             uint64_t m = gen_mant(r);
-            return (F80v){m, (uint16_t)(s | (0x3FFF + 63 - below(r, 3)))};
+            return (F80v){m, (uint16_t)(s | (0x3FFF + 63 - rng_below(r, 3)))};
         }
-        return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 5 + below(r, 75)))};
+        return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 5 + rng_below(r, 75)))};
     case D_ATAN:
         if (chance(r, 12))
             return special(r);
         if (other && chance(r, 30))
-            return (F80v){gen_mant(r), (uint16_t)(s | ((other->se & 0x7FFF) - 2 + below(r, 5)))};
-        return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 80 + below(r, 160)))};
+            return (F80v){gen_mant(r),
+                          (uint16_t)(s | ((other->se & 0x7FFF) - 2 + rng_below(r, 5)))};
+        return (F80v){gen_mant(r), (uint16_t)(s | (0x3FFF - 80 + rng_below(r, 160)))};
     default:
         break;
     }
@@ -293,62 +286,65 @@ static F80v gen_f80(Rng *r, int dist, const F80v *other)
         return special(r);
     if (other && chance(r, 25)) {
         F80v v = *other;
-        switch (below(r, 6)) {
+        switch (rng_below(r, 6)) {
         case 0: return v;
         case 1: v.se ^= 0x8000; return v;
-        case 2: v.m += (uint64_t)(int64_t)(int)(below(r, 9) - 4); v.m |= 1ull << 63; return v;
-        case 3: v.se = (uint16_t)((v.se & 0x8000) | (((v.se & 0x7FFF) + below(r, 130) - 65) & 0x7FFF)); return v;
-        case 4: v.se ^= 0x8000; v.m ^= 1ull << below(r, 63); return v;
+        case 2: v.m += (uint64_t)(int64_t)(int)(rng_below(r, 9) - 4); v.m |= 1ull << 63; return v;
+        case 3:
+            v.se = (uint16_t)((v.se & 0x8000) |
+                              (((v.se & 0x7FFF) + rng_below(r, 130) - 65) & 0x7FFF));
+            return v;
+        case 4: v.se ^= 0x8000; v.m ^= 1ull << rng_below(r, 63); return v;
         default: v.se = (uint16_t)(s | (v.se & 0x7FFF)); return v;
         }
     }
-    switch (below(r, 4)) {
-    case 0: e = 1 + below(r, 0x7FFE); break;
-    case 1: e = chance(r, 50) ? 1 + below(r, 70) : 0x7FFE - below(r, 70); break;
-    default: e = 0x3FFF - 64 + below(r, 129); break;
+    switch (rng_below(r, 4)) {
+    case 0: e = 1 + rng_below(r, 0x7FFE); break;
+    case 1: e = chance(r, 50) ? 1 + rng_below(r, 70) : 0x7FFE - rng_below(r, 70); break;
+    default: e = 0x3FFF - 64 + rng_below(r, 129); break;
     }
     return (F80v){gen_mant(r), (uint16_t)(s | e)};
 }
 
 static uint32_t gen_f32(Rng *r)
 {
-    uint32_t s = chance(r, 50) ? 0x80000000u : 0, x = (uint32_t)rnd(r);
-    switch (below(r, 12)) {
+    uint32_t s = chance(r, 50) ? 0x80000000u : 0, x = (uint32_t)rng_next64(r);
+    switch (rng_below(r, 12)) {
     case 0: return s;
     case 1: return s | 0x7F800000u;
     case 2: return s | 0x7FC00000u | (x & 0x3FFFFF);
     case 3: return s | 0x7F800000u | ((x & 0x3FFFFF) | 1);
     case 4: return s | (x & 0x7FFFFF);                  /* denormal */
-    case 5: return s | ((127u + below(r, 8) - 4) << 23) | (x & 0x7FFFFF);
+    case 5: return s | ((127u + rng_below(r, 8) - 4) << 23) | (x & 0x7FFFFF);
     case 6: return s | 0x7F7FFFFFu;
-    default: return s | ((1 + below(r, 254)) << 23) | (x & 0x7FFFFF);
+    default: return s | ((1 + rng_below(r, 254)) << 23) | (x & 0x7FFFFF);
     }
 }
 
 static uint64_t gen_f64(Rng *r)
 {
-    uint64_t s = chance(r, 50) ? 1ull << 63 : 0, x = rnd(r) & 0xFFFFFFFFFFFFFull;
-    switch (below(r, 12)) {
+    uint64_t s = chance(r, 50) ? 1ull << 63 : 0, x = rng_next64(r) & 0xFFFFFFFFFFFFFull;
+    switch (rng_below(r, 12)) {
     case 0: return s;
     case 1: return s | 0x7FF0000000000000ull;
     case 2: return s | 0x7FF8000000000000ull | (x >> 1);
     case 3: return s | 0x7FF0000000000000ull | ((x >> 1) | 1);
     case 4: return s | x;
-    case 5: return s | ((uint64_t)(1023 + below(r, 8) - 4) << 52) | x;
+    case 5: return s | ((uint64_t)(1023 + rng_below(r, 8) - 4) << 52) | x;
     case 6: return s | 0x7FEFFFFFFFFFFFFFull;
-    default: return s | ((uint64_t)(1 + below(r, 2046)) << 52) | x;
+    default: return s | ((uint64_t)(1 + rng_below(r, 2046)) << 52) | x;
     }
 }
 
 static uint64_t gen_int(Rng *r, unsigned bits)
 {
-    uint64_t v = rnd(r);
-    switch (below(r, 6)) {
+    uint64_t v = rng_next64(r);
+    switch (rng_below(r, 6)) {
     case 0: v = 0; break;
     case 1: v = 1ull << (bits - 1); break;
     case 2: v = (1ull << (bits - 1)) - 1; break;
-    case 3: v >>= below(r, 64); break;
-    case 4: v = (uint64_t)-(int64_t)(v >> below(r, 64)); break;
+    case 3: v >>= rng_below(r, 64); break;
+    case 4: v = (uint64_t)-(int64_t)(v >> rng_below(r, 64)); break;
     default: break;
     }
     return bits == 64 ? v : v & ((1ull << bits) - 1);
@@ -384,8 +380,9 @@ typedef struct Case {
 static uint16_t gen_cw(Rng *r)
 {
     static const uint16_t pcs[] = {0x000, 0x200, 0x300, 0x300, 0x300, 0x100};
-    uint16_t cw = (uint16_t)(0x0040 | pcs[below(r, 6)] | (below(r, 4) << 10) | (below(r, 2) << 12));
-    cw |= chance(r, 55) ? 0x3F : (uint16_t)(rnd(r) & 0x3F);
+    uint16_t cw = (uint16_t)(0x0040 | pcs[rng_below(r, 6)] | (rng_below(r, 4) << 10) |
+                             (rng_below(r, 2) << 12));
+    cw |= chance(r, 55) ? 0x3F : (uint16_t)(rng_next64(r) & 0x3F);
     return cw;
 }
 
@@ -393,12 +390,12 @@ static void gen_case(Rng *r, const Form *f, Case *c)
 {
     memset(c, 0, sizeof *c);
     uint16_t cw = gen_cw(r);
-    unsigned top = below(r, 8);
+    unsigned top = rng_below(r, 8);
     /* Flags only among the masked exceptions: nothing is pending. */
-    uint16_t flags = (uint16_t)(rnd(r) & cw & 0x3F);
+    uint16_t flags = (uint16_t)(rng_next64(r) & cw & 0x3F);
     if (chance(r, 50))
         flags = 0;
-    uint16_t sw = (uint16_t)((rnd(r) & 0x4700) | (top << 11) | flags);
+    uint16_t sw = (uint16_t)((rng_next64(r) & 0x4700) | (top << 11) | flags);
     if ((flags & 1) && chance(r, 30))
         sw |= 0x40;
     uint16_t tw = 0xFFFF;
@@ -416,12 +413,15 @@ static void gen_case(Rng *r, const Form *f, Case *c)
         const F80v *other = i > 0 ? &vals[0] : NULL;
         if (f->dist == D_PREM && i == 1) {
             /* The divisor: a few to a hundred and fifty binades below. */
-            vals[1] = (F80v){gen_mant(r), (uint16_t)((chance(r, 50) ? 0x8000 : 0) |
-                                                    (((vals[0].se & 0x7FFF) - (below(r, 150) - 3)) & 0x7FFF))};
+            vals[1] = (F80v){gen_mant(r),
+                             (uint16_t)((chance(r, 50) ? 0x8000 : 0) |
+                                        (((vals[0].se & 0x7FFF) - (rng_below(r, 150) - 3)) &
+                                         0x7FFF))};
             if (chance(r, 10))
                 vals[1] = special(r);
         } else if (f->dist == D_SCALE && i == 1) {
-            int64_t n = (int64_t)below(r, chance(r, 70) ? 200 : 70000) - (chance(r, 70) ? 100 : 35000);
+            int64_t n = (int64_t)rng_below(r, chance(r, 70) ? 200 : 70000) -
+                        (chance(r, 70) ? 100 : 35000);
             uint64_t m = (uint64_t)(n < 0 ? -n : n);
             if (m == 0 || chance(r, 10)) {
                 vals[1] = special(r);
@@ -429,7 +429,7 @@ static void gen_case(Rng *r, const Form *f, Case *c)
                 int sh = __builtin_clzll(m);
                 vals[1] = (F80v){m << sh, (uint16_t)((n < 0 ? 0x8000 : 0) | (0x3FFF + 63 - sh))};
                 if (chance(r, 20))
-                    vals[1].m |= rnd(r) >> (64 - sh + 1 > 63 ? 63 : 64 - sh + 1);
+                    vals[1].m |= rng_next64(r) >> (64 - sh + 1 > 63 ? 63 : 64 - sh + 1);
             }
         } else {
             vals[i] = gen_f80(r, f->dist, other);
@@ -447,7 +447,7 @@ static void gen_case(Rng *r, const Form *f, Case *c)
     put16(c->img + 8, tw);
     put16(c->img + 10, 0xFFFF);
     for (int k = 0; k < MEMCMP; k++)
-        c->mem[k] = (uint8_t)rnd(r);
+        c->mem[k] = (uint8_t)rng_next64(r);
     switch (f->mem) {
     case M_F32: { uint32_t v = gen_f32(r); memcpy(c->mem, &v, 4); break; }
     case M_F64: { uint64_t v = gen_f64(r); memcpy(c->mem, &v, 8); break; }
@@ -456,15 +456,16 @@ static void gen_case(Rng *r, const Form *f, Case *c)
     case M_I64: { uint64_t v = gen_int(r, 64); memcpy(c->mem, &v, 8); break; }
     case M_F80: put_f80(c->mem, gen_f80(r, D_ARITH, NULL)); break;
     case M_BCD: {
-        int nd = (int)below(r, 19);
+        int nd = (int)rng_below(r, 19);
         for (int k = 0; k < 9; k++) {
-            unsigned lo = 2 * k < nd ? below(r, 10) : 0, hi = 2 * k + 1 < nd ? below(r, 10) : 0;
+            unsigned lo = 2 * k < nd ? rng_below(r, 10) : 0;
+            unsigned hi = 2 * k + 1 < nd ? rng_below(r, 10) : 0;
             c->mem[k] = (uint8_t)(hi << 4 | lo);
         }
         c->mem[9] = (uint8_t)(chance(r, 50) ? 0x80 : 0);
         break;
     }
-    case M_CW: put16(c->mem, (uint16_t)rnd(r)); break;
+    case M_CW: put16(c->mem, (uint16_t)rng_next64(r)); break;
     case M_ENV:
     case M_SAVE: {
         /* Another random state, whose flags may now be unmasked: the
@@ -477,16 +478,16 @@ static void gen_case(Rng *r, const Form *f, Case *c)
         gen_case(r, &g, &o);
         uint16_t ocw = gen_cw(r);
         put16(o.img, ocw);
-        put16(o.img + 4, (uint16_t)((get16(o.img + 4) & ~0x3F) | (rnd(r) & 0x7F)));
-        put16(o.img + 8, (uint16_t)rnd(r));
+        put16(o.img + 4, (uint16_t)((get16(o.img + 4) & ~0x3F) | (rng_next64(r) & 0x7F)));
+        put16(o.img + 8, (uint16_t)rng_next64(r));
         memcpy(c->mem, o.img, f->mem == M_ENV ? 28 : 108);
         break;
     }
     default:
         break;
     }
-    c->rax = rnd(r);
-    c->rflags = 0x2 | (rnd(r) & 0x8D5);
+    c->rax = rng_next64(r);
+    c->rflags = 0x2 | (rng_next64(r) & 0x8D5);
 }
 
 /* ---- Kestrel ---------------------------------------------------------------- */
@@ -703,10 +704,7 @@ int main(int argc, char **argv)
     const char *env = getenv("KESTREL_FPU_CASES");
     if (env && *env)
         cases = strtol(env, NULL, 0);
-    uint64_t seed = 0x4b387;
-    env = getenv("FPU_SEED");
-    if (env && *env)
-        seed = strtoull(env, NULL, 0);
+    uint64_t seed = rng_seed_env("FPU_SEED", 0x4b387);
     const char *filters[64];
     int nfilters = 0;
     for (int a = 1; a < argc; a++) {

@@ -13,6 +13,7 @@
 
 #include "cpu/cpu.h"
 #include "machine/bus.h"
+#include "tests/common/rng.h"
 #include "tests/fpu/host_run.h"
 
 #define RAM_SIZE (1u << 20)
@@ -268,14 +269,7 @@ static void test_formats(void)
 
 /* ---- FXSAVE / FXRSTOR ------------------------------------------------------------------------ */
 
-static uint64_t rng = 0x1234567;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static Rng rng = {0x1234567};
 
 static void test_fxsave_align(void)
 {
@@ -309,14 +303,14 @@ static void test_fxsave_host(void)
     for (int n = 0; n < 20000; n++) {
         HostCtx h;
         memset(&h, 0, sizeof h);
-        uint16_t cw = (uint16_t)(0x0040 | (rnd() & 0x1F3F));
-        uint16_t sw = (uint16_t)(rnd() & 0x7F00);
-        uint16_t tw = (uint16_t)rnd();
+        uint16_t cw = (uint16_t)(0x0040 | (rng_next64(&rng) & 0x1F3F));
+        uint16_t sw = (uint16_t)(rng_next64(&rng) & 0x7F00);
+        uint16_t tw = (uint16_t)rng_next64(&rng);
         memcpy(h.in, &cw, 2);
         memcpy(h.in + 4, &sw, 2);
         memcpy(h.in + 8, &tw, 2);
         for (int k = 0; k < 80; k++)
-            h.in[28 + k] = (uint8_t)rnd();
+            h.in[28 + k] = (uint8_t)rng_next64(&rng);
         memset(hmem, 0xA5, sizeof hmem);
         h.mem = hmem;
         host_stub_run(hs, &h);
@@ -355,10 +349,10 @@ static void test_fxrstor_host(void)
     int bad = 0;
     for (int n = 0; n < 20000; n++) {
         for (int k = 0; k < 512; k++)
-            in[k] = (uint8_t)rnd();
-        uint16_t cw = (uint16_t)(0x0040 | (rnd() & 0x1F3F));
+            in[k] = (uint8_t)rng_next64(&rng);
+        uint16_t cw = (uint16_t)(0x0040 | (rng_next64(&rng) & 0x1F3F));
         memcpy(in, &cw, 2);
-        uint32_t mxcsr = (uint32_t)(rnd() & 0xFFBF);
+        uint32_t mxcsr = (uint32_t)(rng_next64(&rng) & 0xFFBF);
         memcpy(in + 24, &mxcsr, 4);
         memset(in + 28, 0, 4);
         for (int k = 0; k < 8; k++)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/common/rng.h"
 #include "tests/gdb/fuzz_core.h"
 
 static int passed, failed;
@@ -325,21 +326,8 @@ static void test_dispatch(void)
 
 /* ---- Generated packets ------------------------------------------------------ */
 
-static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-    /* xorshift64* */
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Dull;
-}
-
-static uint32_t below(uint32_t n)
-{
-    return (uint32_t)(rnd() % n);
-}
+/* One stream for the whole run: an input number and the seed replay it. */
+static Rng rng;
 
 typedef struct Buf {
     uint8_t *p;
@@ -444,15 +432,15 @@ static void gen_addr(Buf *b)
         0xFFFFF000, 0xFFFFFFFF,        0xFFFFFFFE,    0x100000000ull,
         UINT64_MAX,
     };
-    switch (below(6)) {
+    switch (rng_below(&rng, 6)) {
     case 0:
-        put_hexnum(b, special[below(sizeof special / sizeof special[0])]);
+        put_hexnum(b, special[rng_below(&rng, sizeof special / sizeof special[0])]);
         break;
     case 1:
-        put_hexnum(b, rnd());
+        put_hexnum(b, rng_next64(&rng));
         break;
     case 2:
-        puts_(b, below(2) ? "" : "-1");
+        puts_(b, rng_below(&rng, 2) ? "" : "-1");
         break;
     case 3:
         puts_(b, "00000000000000000000000000001000");
@@ -461,7 +449,7 @@ static void gen_addr(Buf *b)
         puts_(b, "1ffffffffffffffff");
         break;
     default:
-        put_hexnum(b, FAKE_MEM_BASE + below(FAKE_MEM_SIZE));
+        put_hexnum(b, FAKE_MEM_BASE + rng_below(&rng, FAKE_MEM_SIZE));
         break;
     }
 }
@@ -471,18 +459,18 @@ static uint64_t gen_len(Buf *b)
     static const uint64_t special[] = {
         0, 1, 2, 4, 8, 0x1000, 0x2000, 0x4000, 0xFFFFFFFF, 0x100000000ull, UINT64_MAX};
     uint64_t v;
-    switch (below(4)) {
+    switch (rng_below(&rng, 4)) {
     case 0:
-        v = special[below(sizeof special / sizeof special[0])];
+        v = special[rng_below(&rng, sizeof special / sizeof special[0])];
         break;
     case 1:
-        v = rnd() >> below(64);
+        v = rng_next64(&rng) >> rng_below(&rng, 64);
         break;
     case 2:
-        puts_(b, below(2) ? "" : "zz");
+        puts_(b, rng_below(&rng, 2) ? "" : "zz");
         return 4;
     default:
-        v = below(64);
+        v = rng_below(&rng, 64);
         break;
     }
     put_hexnum(b, v);
@@ -492,20 +480,20 @@ static uint64_t gen_len(Buf *b)
 static void gen_hex(Buf *b, uint64_t want)
 {
     static const char digits[] = "0123456789abcdefABCDEFxX g";
-    size_t n = below(3) == 0 && want < 0x3000 ? 2 * want : below(48);
-    bool clean = below(4) != 0;
+    size_t n = rng_below(&rng, 3) == 0 && want < 0x3000 ? 2 * want : rng_below(&rng, 48);
+    bool clean = rng_below(&rng, 4) != 0;
     for (size_t k = 0; k < n; k++) {
-        char ch = digits[clean ? below(16) : below(sizeof digits - 1)];
+        char ch = digits[clean ? rng_below(&rng, 16) : rng_below(&rng, sizeof digits - 1)];
         put(b, &ch, 1);
     }
 }
 
 static void gen_bin(Buf *b, uint64_t want)
 {
-    size_t n = below(3) == 0 && want < 0x3000 ? want : below(40);
-    bool escape = below(4) != 0;
+    size_t n = rng_below(&rng, 3) == 0 && want < 0x3000 ? want : rng_below(&rng, 40);
+    bool escape = rng_below(&rng, 4) != 0;
     for (size_t k = 0; k < n; k++) {
-        uint8_t c = (uint8_t)rnd();
+        uint8_t c = (uint8_t)rng_next64(&rng);
         if (escape && (c == '#' || c == '$' || c == '}' || c == '*')) {
             uint8_t e[2] = {'}', (uint8_t)(c ^ 0x20)};
             put(b, e, 2);
@@ -517,7 +505,7 @@ static void gen_bin(Buf *b, uint64_t want)
 
 static void gen_payload(Buf *b)
 {
-    const char *t = templates[below(sizeof templates / sizeof templates[0])];
+    const char *t = templates[rng_below(&rng, sizeof templates / sizeof templates[0])];
     uint64_t last_len = 4;
     for (; *t; t++) {
         if (*t != '%' || !t[1]) {
@@ -538,15 +526,16 @@ static void gen_payload(Buf *b)
             gen_bin(b, last_len);
             break;
         case 'R':
-            put_hexnum(b, below(8) ? below(GDB_NUM_REGS + 3) : rnd());
+            put_hexnum(b,
+                       rng_below(&rng, 8) ? rng_below(&rng, GDB_NUM_REGS + 3) : rng_next64(&rng));
             break;
         case 'S':
-            put_hexnum(b, below(300));
+            put_hexnum(b, rng_below(&rng, 300));
             break;
         case 'T': {
             static const char *const ids[] = {"1",  "-1", "0",  "p1.1",  "p-1.-1", "2",  "p2.1",
                                               "zz", "",   "p1", "p1.-1", "-2",     "p.1"};
-            puts_(b, ids[below(sizeof ids / sizeof ids[0])]);
+            puts_(b, ids[rng_below(&rng, sizeof ids / sizeof ids[0])]);
             break;
         }
         default:
@@ -561,27 +550,27 @@ static void gen_unit(Buf *in)
 {
     static Buf pl;
     pl.len = 0;
-    uint32_t kind = below(100);
+    uint32_t kind = rng_below(&rng, 100);
     if (kind < 5) {
         /* Plain random bytes. */
-        size_t n = below(300);
+        size_t n = rng_below(&rng, 300);
         for (size_t k = 0; k < n; k++) {
-            uint8_t c = (uint8_t)rnd();
+            uint8_t c = (uint8_t)rng_next64(&rng);
             put(in, &c, 1);
         }
         return;
     }
     if (kind < 8) {
         static const char noise[] = "+-\x03\x03+";
-        put(in, noise + below(5), 1);
+        put(in, noise + rng_below(&rng, 5), 1);
         return;
     }
     if (kind < 10) {
         /* A payload near or past GDB_PACKET_SIZE. */
-        size_t n = GDB_PACKET_SIZE - 8 + below(40);
-        puts_(&pl, below(2) ? "X1000,10:" : "M1000,2000:");
+        size_t n = GDB_PACKET_SIZE - 8 + rng_below(&rng, 40);
+        puts_(&pl, rng_below(&rng, 2) ? "X1000,10:" : "M1000,2000:");
         while (pl.len < n) {
-            uint8_t c = (uint8_t)('0' + below(10));
+            uint8_t c = (uint8_t)('0' + rng_below(&rng, 10));
             put(&pl, &c, 1);
         }
     } else {
@@ -592,9 +581,9 @@ static void gen_unit(Buf *in)
         sum = (uint8_t)(sum + pl.p[k]);
     char cs[3];
     snprintf(cs, sizeof cs, "%02x", sum);
-    uint32_t mut = below(100);
-    if (mut < 8)
-        cs[below(2)] = "0123456789abcdefZ"[below(17)]; /* bad (or by luck good) checksum */
+    uint32_t mut = rng_below(&rng, 100);
+    if (mut < 8) /* bad (or by luck good) checksum */
+        cs[rng_below(&rng, 2)] = "0123456789abcdefZ"[rng_below(&rng, 17)];
     size_t start = in->len;
     puts_(in, "$");
     put(in, pl.p, pl.len);
@@ -602,12 +591,12 @@ static void gen_unit(Buf *in)
     puts_(in, cs);
     size_t flen = in->len - start;
     if (mut >= 8 && mut < 14) {
-        in->len = start + below((uint32_t)flen); /* truncated */
+        in->len = start + rng_below(&rng, (uint32_t)flen); /* truncated */
     } else if (mut >= 14 && mut < 20) {
-        for (int k = 0, n = 1 + (int)below(4); k < n; k++)
-            in->p[start + below((uint32_t)flen)] = (uint8_t)rnd(); /* flipped bytes */
+        for (int k = 0, n = 1 + (int)rng_below(&rng, 4); k < n; k++) /* flipped bytes */
+            in->p[start + rng_below(&rng, (uint32_t)flen)] = (uint8_t)rng_next64(&rng);
     } else if (mut >= 20 && mut < 23) {
-        in->p[start + below((uint32_t)flen)] = '$'; /* a stray restart */
+        in->p[start + rng_below(&rng, (uint32_t)flen)] = '$'; /* a stray restart */
     }
 }
 
@@ -620,15 +609,14 @@ int main(void)
 
     const char *e = getenv("KESTREL_GDB_FUZZ_UNITS");
     uint64_t units = e ? strtoull(e, NULL, 0) : 200000;
-    e = getenv("KESTREL_GDB_FUZZ_SEED");
-    uint64_t seed = e ? strtoull(e, NULL, 0) : 0x6B657374726C6764ull;
-    rng = seed ? seed : 1;
+    uint64_t seed = rng_seed_env("KESTREL_GDB_FUZZ_SEED", 0x6B657374726C6764ull);
+    rng.s = seed;
 
     Buf in = {0};
     uint64_t done = 0, inputs = 0;
     while (done < units) {
         in.len = 0;
-        uint32_t n = 1 + below(8);
+        uint32_t n = 1 + rng_below(&rng, 8);
         for (uint32_t k = 0; k < n; k++)
             gen_unit(&in);
         done += n;

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <ucontext.h>
 
+#include "tests/common/rng.h"
 #include "tests/oracle/imm_lists.h"
 
 #if !defined(__i386__)
@@ -108,14 +109,7 @@ static int run(void (*stub)(void), uint32_t *eax, uint32_t *fl)
     return -1;
 }
 
-static uint64_t rs;
-static uint32_t rnd(void)
-{
-    uint64_t z = (rs += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return (uint32_t)((z ^ (z >> 31)) >> 32);
-}
+static Rng rng;
 
 static void one(const char *name, void (*stub)(void), unsigned imm, uint32_t eax, uint32_t fl)
 {
@@ -132,7 +126,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bcd32 SEED N\n");
         return 2;
     }
-    rs = strtoull(argv[1], NULL, 0) ^ 0x62636433ull;
+    rng.s = strtoull(argv[1], NULL, 0) ^ 0x62636433ull;
     int n = atoi(argv[2]);
     if (n <= 0)
         n = 10000;
@@ -153,22 +147,23 @@ int main(int argc, char **argv)
     for (int k = 0; k < 4; k++)
         for (int i = 0; i < rounds * 1024; i++) {
             uint32_t combo = (uint32_t)i & 1023;
-            uint32_t eax = (rnd() & 0xFFFFFF00u) | (combo & 0xFF);
-            uint32_t fl = rnd() & FL_ARITH & ~(FL_CF | FL_AF);
+            uint32_t eax = (rng_next32(&rng) & 0xFFFFFF00u) | (combo & 0xFF);
+            uint32_t fl = rng_next32(&rng) & FL_ARITH & ~(FL_CF | FL_AF);
             fl |= (combo & 0x100 ? FL_CF : 0) | (combo & 0x200 ? FL_AF : 0);
             one(plain[k].name, plain[k].stub, 0, eax, fl);
         }
     for (uint32_t imm = 0; imm < 256; imm++)
         for (uint32_t al = 0; al < 256; al++)
             one("aam", (void (*)(void))((uintptr_t)b32_aam + 16 * imm), imm,
-                (rnd() & 0xFFFFFF00u) | al, rnd());
+                (rng_next32(&rng) & 0xFFFFFF00u) | al, rng_next32(&rng));
     for (uint32_t i = 0; i < 65536; i++) {
         uint32_t imm = i & 255;
-        one("aad", (void (*)(void))((uintptr_t)b32_aad + 16 * imm), imm, rnd(), rnd());
+        one("aad", (void (*)(void))((uintptr_t)b32_aad + 16 * imm), imm, rng_next32(&rng),
+            rng_next32(&rng));
     }
     for (int i = 0; i < n; i++) {
-        uint32_t fl = (rnd() & FL_ARITH & ~FL_OF) | (i & 1 ? FL_OF : 0);
-        one("into", b32_into, 0, rnd(), fl);
+        uint32_t fl = (rng_next32(&rng) & FL_ARITH & ~FL_OF) | (i & 1 ? FL_OF : 0);
+        one("into", b32_into, 0, rng_next32(&rng), fl);
     }
     return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "tests/common/flat_guest.h"
+#include "tests/common/rng.h"
 #include "cpu/cpu.h"
 #include "machine/bus.h"
 #include "tests/oracle/host_ops.h"
@@ -63,27 +64,7 @@ static int opt_cases = DEFAULT_CASES;
 static int opt_verbose;
 static uint64_t opt_seed = 0x4b657374; /* "Kest" */
 
-/* ---- PRNG: splitmix64 ----------------------------------------------------- */
-
-typedef struct Rng {
-    uint64_t s;
-} Rng;
-
-static uint64_t rng_next(Rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static uint32_t rng32(Rng *r)
-{
-    return (uint32_t)(rng_next(r) >> 32);
-}
-static uint32_t rng_below(Rng *r, uint32_t n)
-{
-    return (uint32_t)(((rng_next(r) >> 32) * n) >> 32);
-}
+/* ---- Streams ------------------------------------------------------------- */
 
 /* Each form has its own stream (seed ^ hash of its name), so adding a form
  * does not change the cases of the others. */
@@ -227,10 +208,10 @@ static uint32_t gen_val(Rng *r, unsigned w)
         break;
     case 8:
     case 9:
-        v = rng32(r) >> rng_below(r, 32);
+        v = rng_next32(r) >> rng_below(r, 32);
         break;
     default:
-        v = rng32(r);
+        v = rng_next32(r);
         break;
     }
     return v & wmask(w);
@@ -252,13 +233,13 @@ static uint32_t gen_count(Rng *r, unsigned w)
     case 5:
         return edge[rng_below(r, sizeof(edge) / sizeof(edge[0]))];
     default:
-        return rng32(r) & 0xFF;
+        return rng_next32(r) & 0xFF;
     }
 }
 
 static uint32_t gen_flags(Rng *r)
 {
-    return rng32(r) & FL_ARITH;
+    return rng_next32(r) & FL_ARITH;
 }
 
 /* Dividend (hi:lo, 2w bits) and divisor for DIV/IDIV: mostly valid
@@ -271,14 +252,14 @@ static void gen_div(Rng *r, unsigned w, bool sign, uint64_t *dividend, uint32_t 
     uint32_t d = gen_val(r, w);
     if (k == 0) { /* divide by zero */
         *divisor = 0;
-        *dividend = ((uint64_t)rng32(r) << 32 | rng32(r)) & m2;
+        *dividend = ((uint64_t)rng_next32(r) << 32 | rng_next32(r)) & m2;
         return;
     }
     if (d == 0)
         d = 1 + rng_below(r, 7);
     if (k <= 3) { /* raw operands: mostly overflow */
         *divisor = d;
-        *dividend = ((uint64_t)rng32(r) << 32 | rng32(r)) & m2;
+        *dividend = ((uint64_t)rng_next32(r) << 32 | rng_next32(r)) & m2;
         if (k == 3)
             *dividend >>= rng_below(r, 2 * w);
         return;
@@ -300,7 +281,7 @@ static void gen_div(Rng *r, unsigned w, bool sign, uint64_t *dividend, uint32_t 
             q = gen_val(r, w);
             break;
         }
-        uint64_t rem = rng_next(r) % d;
+        uint64_t rem = rng_next64(r) % d;
         if (rng_below(r, 4) == 0)
             rem = d - 1;
         *divisor = d;
@@ -328,7 +309,7 @@ static void gen_div(Rng *r, unsigned w, bool sign, uint64_t *dividend, uint32_t 
         break;
     }
     int64_t absd = sd < 0 ? -sd : sd;
-    int64_t rem = (int64_t)(rng_next(r) % (uint64_t)absd);
+    int64_t rem = (int64_t)(rng_next64(r) % (uint64_t)absd);
     if (rng_below(r, 4) == 0)
         rem = absd - 1;
     int64_t prod = q * sd;
@@ -364,12 +345,12 @@ static void gen_case(const HostForm *f, Rng *r, int i, Case *c)
     int ne = edge_list(w, e);
 
     for (int k = 0; k < 8; k++)
-        c->r[k] = rng32(r);
+        c->r[k] = rng_next32(r);
     c->flags = gen_flags(r);
     c->imm_idx = f->imm_size ? i % f->n_imm : 0;
     c->mem_off = -4;
     for (int k = 0; k < MEMCMP; k++)
-        c->mem[k] = (uint8_t)rng32(r);
+        c->mem[k] = (uint8_t)rng_next32(r);
 
     /* Edge pairs first: every (edge, edge, CF) combination, then random. */
     bool sys = i < 2 * ne * ne;
@@ -436,7 +417,7 @@ static void gen_case(const HostForm *f, Rng *r, int i, Case *c)
                 int32_t byte = w == 16 ? (off >> 4) * unit : (off >> 5) * unit;
                 c->mem_off = byte - 4;
             } else if (k >= 2) {
-                off = (int32_t)rng32(r);
+                off = (int32_t)rng_next32(r);
             }
             b = (uint32_t)off & wmask(w);
         }
@@ -789,7 +770,7 @@ static void run_form(const HostForm *f, Tally *t)
     rng_for(&r, f->name);
     if (mem) {
         for (size_t i = 0; i < sizeof(host_win); i++)
-            host_win[i] = (uint8_t)rng32(&r);
+            host_win[i] = (uint8_t)rng_next32(&r);
         bus_write_phys(&k.bus, DATA_BASE - WIN_HALF, host_win, sizeof(host_win));
     }
 
@@ -982,7 +963,7 @@ static void run_bcd(const char *helper, Tally *t)
         const BcdForm *b = &bcd_forms[fi];
         Case c;
         for (int j = 0; j < 8; j++)
-            c.r[j] = rng32(&r);
+            c.r[j] = rng_next32(&r);
         c.r[EAX] = ein;
         c.flags = fin & FL_ARITH;
         c.mem_off = 0;
@@ -1138,9 +1119,7 @@ int main(int argc, char **argv)
         } else
             filt[nfilt++] = argv[i];
     }
-    const char *s = getenv("ORACLE_SEED");
-    if (s && *s)
-        opt_seed = strtoull(s, NULL, 0);
+    opt_seed = rng_seed_env("ORACLE_SEED", opt_seed);
     opt_undef = getenv("ORACLE_UNDEF") && atoi(getenv("ORACLE_UNDEF")) > 0;
     if (opt_cases <= 0) {
         fprintf(stderr, "oracle: -n needs a positive number\n");

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "cpu/cpu.h"
+#include "tests/common/rng.h"
 
 #define RAM_SIZE (8u << 20)
 #define CODE 0x1000u /* test instructions, identity-mapped */
@@ -1197,24 +1198,17 @@ static void test_control_registers(void **state)
 /* Random page tables: whatever the guest writes, an access ends in success
  * or a #PF whose error code is consistent (RSVD only with P, I/D only with
  * PAE and NXE), and the host survives (run under ASan/UBSan too). */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static Rng rng = {0x706167696E673031ull}; /* fixed seed: "paging01" */
 
 /* A physical address that is safe to point anything at: the upper half of
  * RAM (the test's code and tables are in the lower half), or nothing. */
 static uint64_t rnd_frame(bool pae, uint64_t align)
 {
     uint64_t f;
-    switch (rnd() % 4) {
-    case 0: f = 0xF0000000u + (rnd() % 0x1000000u); break;
-    case 1: f = pae ? rnd() & 0xFFFFFFFFFull : rnd() & 0xFFFFFFFFu; break;
-    default: f = 0x400000u + rnd() % 0x400000u; break;
+    switch (rng_below(&rng, 4)) {
+    case 0: f = 0xF0000000u + rng_below(&rng, 0x1000000u); break;
+    case 1: f = pae ? rng_next64(&rng) & 0xFFFFFFFFFull : rng_next64(&rng) & 0xFFFFFFFFu; break;
+    default: f = 0x400000u + rng_below(&rng, 0x400000u); break;
     }
     f &= ~(align - 1);
     if (f < 0x400000u)
@@ -1224,13 +1218,13 @@ static uint64_t rnd_frame(bool pae, uint64_t align)
 
 static uint64_t rnd_entry(bool pae)
 {
-    uint64_t flags = rnd() & 0x1FF; /* P W U PWT PCD A D PS G */
-    if (rnd() % 4)
+    uint64_t flags = rng_next64(&rng) & 0x1FF; /* P W U PWT PCD A D PS G */
+    if (rng_below(&rng, 4))
         flags |= E_P;
     bool ps = flags & E_PS;
     uint64_t e = rnd_frame(pae, ps ? (pae ? 0x200000 : 0x400000) : 0x1000) | flags;
-    if (rnd() % 8 == 0)
-        e |= pae ? 1ull << (rnd() % 64) : 1ull << (rnd() % 32);
+    if (rng_below(&rng, 8) == 0)
+        e |= pae ? 1ull << rng_below(&rng, 64) : 1ull << rng_below(&rng, 32);
     if (!pae)
         e &= 0xFFFFFFFFu;
     return e;
@@ -1243,9 +1237,9 @@ static void test_random_tables(void **state)
     int faults = 0, oks = 0;
     for (int iter = 0; iter < 300; iter++) {
         bool pae = iter & 1;
-        uint32_t cr4 = (pae ? CR4_PAE : 0) | ((rnd() & 1) ? CR4_PSE : 0) |
-                       ((rnd() & 1) ? CR4_PGE : 0);
-        uint64_t efer = (pae && (rnd() & 1)) ? EFER_NXE : 0;
+        uint32_t cr4 = (pae ? CR4_PAE : 0) | ((rng_next64(&rng) & 1) ? CR4_PSE : 0) |
+                       ((rng_next64(&rng) & 1) ? CR4_PGE : 0);
+        uint64_t efer = (pae && (rng_next64(&rng) & 1)) ? EFER_NXE : 0;
         /* Garbage in the upper half of RAM (where random entries point). */
         for (uint32_t a = 0x400000; a < 0x420000; a += 8)
             wr64(t, a, rnd_entry(pae));
@@ -1258,11 +1252,12 @@ static void test_random_tables(void **state)
             for (uint32_t i = 1; i < 512; i++)
                 wr64(t, PD_PAE + 8 * i, rnd_entry(true));
             for (uint32_t i = 1; i < 4; i++)
-                wr64(t, PDPT + 8 * i, rnd() % 3 ? (rnd_frame(true, 0x1000) | E_P) : rnd());
+                wr64(t, PDPT + 8 * i,
+                     rng_below(&rng, 3) ? (rnd_frame(true, 0x1000) | E_P) : rng_next64(&rng));
             c->cr4 = cr4;
             c->cr3 = PDPT;
             c->efer = efer;
-            CpuExit r = mov_cr0(t, c->cr0 | CR0_PG | ((rnd() & 1) ? CR0_WP : 0));
+            CpuExit r = mov_cr0(t, c->cr0 | CR0_PG | ((rng_next64(&rng) & 1) ? CR0_WP : 0));
             if (r != CPU_EXIT_BUDGET) {
                 expect_gp0(t, r); /* bad PDPTE */
                 continue;
@@ -1271,27 +1266,27 @@ static void test_random_tables(void **state)
             tables32(t);
             for (uint32_t i = 1; i < 1024; i++)
                 wr32(t, PD32 + 4 * i, (uint32_t)rnd_entry(false));
-            enable_paging(t, PD32, cr4, 0, (rnd() & 1) ? CR0_WP : 0);
+            enable_paging(t, PD32, cr4, 0, (rng_next64(&rng) & 1) ? CR0_WP : 0);
         }
-        if (rnd() & 1)
+        if (rng_next64(&rng) & 1)
             to_cpl3(t);
         for (int k = 0; k < 60; k++) {
-            uint32_t lin = 0x401000u + (uint32_t)(rnd() % 0xFFBFF000u);
-            if (rnd() % 4 == 0) /* crossing (not past 4 GiB: a limit fault) */
-                lin = ((lin - 0x1000) & ~0xFFFu) | (0xFFD + rnd() % 3);
-            int kind = (int)(rnd() % 8);
+            uint32_t lin = 0x401000u + rng_below(&rng, 0xFFBFF000u);
+            if (rng_below(&rng, 4) == 0) /* crossing (not past 4 GiB: a limit fault) */
+                lin = ((lin - 0x1000) & ~0xFFFu) | (0xFFD + rng_below(&rng, 3));
+            int kind = (int)rng_below(&rng, 8);
             CpuExit r;
             if (kind < 3) {
                 r = rd(t, lin);
             } else if (kind < 6) {
-                r = wr(t, lin, (uint32_t)rnd());
+                r = wr(t, lin, (uint32_t)rng_next64(&rng));
             } else if (kind == 6) {
                 uint8_t buf[8];
                 (void)cpu_read_virt(c, lin, buf, sizeof buf);
                 (void)cpu_write_virt(c, lin, buf, 4);
                 continue;
             } else {
-                if (c->cpl == 0 && (rnd() & 1))
+                if (c->cpl == 0 && (rng_next64(&rng) & 1))
                     expect_ok(t, invlpg(t, lin));
                 else if (c->cpl == 0)
                     reload_cr3(t);

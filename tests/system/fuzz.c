@@ -13,6 +13,7 @@
 
 #include "cpu/cpu.h"
 #include "machine/bus.h"
+#include "tests/common/rng.h"
 
 #define RAM_SIZE (4u << 20)
 #define GDT_BASE 0x1000u
@@ -23,19 +24,12 @@
 #define CODE_SIZE 0x10000u
 #define BUDGET 20000
 
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
+/* One stream for the whole run, seeded from the command line. */
+static Rng rng;
 
 static uint32_t pick(const uint32_t *v, size_t n)
 {
-    return v[rnd() % n];
+    return v[rng_below(&rng, (uint32_t)n)];
 }
 
 /* A descriptor that is often plausible: a random type from the ones the
@@ -45,20 +39,24 @@ static void rand_desc(uint8_t *d)
     static const uint32_t types[] = {0x92, 0x93, 0x9A, 0x9B, 0x9E, 0x90, 0x96, 0x98, 0xF2, 0xFA,
                                      0xB2, 0xBA, 0xD2, 0xDA, 0x89, 0x8B, 0x81, 0x83, 0x82, 0x8C,
                                      0xEC, 0x84, 0xE4, 0x85, 0xE5, 0x8E, 0x8F, 0x12, 0x1A, 0x00};
-    uint32_t base = (rnd() & 3) ? rnd() % RAM_SIZE : rnd();
-    uint32_t limit = (rnd() & 1) ? 0xFFFFF : rnd() & 0xFFFFF;
-    uint32_t access = (rnd() & 7) ? pick(types, sizeof types / sizeof types[0]) : rnd() & 0xFF;
-    uint32_t flags = rnd() & 0xF;
+    uint32_t base = (rng_next32(&rng) & 3) ? rng_below(&rng, RAM_SIZE) : rng_next32(&rng);
+    uint32_t limit = (rng_next32(&rng) & 1) ? 0xFFFFF : rng_next32(&rng) & 0xFFFFF;
+    uint32_t access = (rng_next32(&rng) & 7) ? pick(types, sizeof types / sizeof types[0])
+                                             : rng_next32(&rng) & 0xFF;
+    uint32_t flags = rng_next32(&rng) & 0xF;
     if ((access & 0x1F) == 0x0C || (access & 0x1F) == 0x04 || (access & 0x1F) == 0x05 ||
         (access & 0x1F) == 0x0E || (access & 0x1F) == 0x0F) {
         /* A gate: selector and offset (code near CODE_BASE often). */
-        uint32_t off = (rnd() & 1) ? CODE_BASE + rnd() % CODE_SIZE : rnd();
-        uint16_t sel = (uint16_t)((rnd() & 3) ? (rnd() % 32) * 8 + (rnd() & 7) : rnd());
+        uint32_t off =
+            (rng_next32(&rng) & 1) ? CODE_BASE + rng_below(&rng, CODE_SIZE) : rng_next32(&rng);
+        uint16_t sel =
+            (uint16_t)((rng_next32(&rng) & 3) ? rng_below(&rng, 32) * 8 + (rng_next32(&rng) & 7)
+                                              : rng_next32(&rng));
         d[0] = (uint8_t)off;
         d[1] = (uint8_t)(off >> 8);
         d[2] = (uint8_t)sel;
         d[3] = (uint8_t)(sel >> 8);
-        d[4] = (uint8_t)(rnd() & 0x1F);
+        d[4] = (uint8_t)(rng_next32(&rng) & 0x1F);
         d[5] = (uint8_t)access;
         d[6] = (uint8_t)(off >> 16);
         d[7] = (uint8_t)(off >> 24);
@@ -89,23 +87,25 @@ static void rand_code(uint8_t *p, uint32_t len)
     };
     uint32_t k = 0;
     while (k < len) {
-        if (rnd() & 1) {
-            p[k++] = (uint8_t)rnd();
+        if (rng_next32(&rng) & 1) {
+            p[k++] = (uint8_t)rng_next32(&rng);
             continue;
         }
-        const uint8_t *o = ops[rnd() % (sizeof ops / sizeof ops[0])];
+        const uint8_t *o = ops[rng_below(&rng, sizeof ops / sizeof ops[0])];
         for (int j = 0; j < 3 && o[j] && k < len; j++)
             p[k++] = o[j];
         /* Operands: a ModRM byte and a few immediates, often selector-like. */
-        for (int j = rnd() % 7; j > 0 && k < len; j--)
-            p[k++] = (uint8_t)((rnd() & 1) ? (rnd() % 32) * 8 + (rnd() & 3) : rnd());
+        for (int j = (int)rng_below(&rng, 7); j > 0 && k < len; j--)
+            p[k++] =
+                (uint8_t)((rng_next32(&rng) & 1) ? rng_below(&rng, 32) * 8 + (rng_next32(&rng) & 3)
+                                                 : rng_next32(&rng));
     }
 }
 
 static int irq_ack(void *opaque)
 {
     (void)opaque;
-    return (rnd() & 7) ? (int)(rnd() & 0xFF) : -1;
+    return (rng_next32(&rng) & 7) ? (int)(rng_next32(&rng) & 0xFF) : -1;
 }
 
 static const CpuIrqOps irq_ops = {irq_ack};
@@ -122,9 +122,7 @@ int main(int argc, char **argv)
     unsigned rounds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0)
                       : env    ? (unsigned)strtoul(env, NULL, 0)
                                : 150;
-    rng_state = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-    if (!rng_state)
-        rng_state = 1;
+    rng.s = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
     uint8_t *ram = calloc(1, RAM_SIZE);
     static Bus bus;
     if (!ram || bus_init(&bus) || bus_map_ram(&bus, 0, RAM_SIZE, ram, 0)) {
@@ -141,7 +139,7 @@ int main(int argc, char **argv)
     for (unsigned r = 0; r < rounds; r++) {
         /* Memory: noise everywhere low, tables of mostly-plausible entries. */
         for (uint32_t k = 0; k < 0x10000; k += 4) {
-            uint32_t v = rnd();
+            uint32_t v = rng_next32(&rng);
             memcpy(ram + k, &v, 4);
         }
         for (uint32_t k = 0; k < 64; k++)
@@ -153,7 +151,7 @@ int main(int argc, char **argv)
         /* Mostly a working system underneath, so that events get delivered
          * and the code runs deeper: flat ring 0 and 3 segments, an LDT and
          * a TSS with sane inner stacks, and most IDT gates usable. */
-        if (rnd() & 3) {
+        if (rng_next32(&rng) & 3) {
             static const uint8_t flat[4][8] = {
                 {0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0},
                 {0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0},
@@ -170,14 +168,15 @@ int main(int argc, char **argv)
                 memcpy(ram + TSS_BASE + 4 + 8 * pl, &esp, 4);
                 memcpy(ram + TSS_BASE + 8 + 8 * pl, &ss, 4);
             }
-            uint16_t iomap = (rnd() & 1) ? 0x68 : (uint16_t)rnd();
+            uint16_t iomap = (rng_next32(&rng) & 1) ? 0x68 : (uint16_t)rng_next32(&rng);
             memcpy(ram + TSS_BASE + 0x66, &iomap, 2);
             for (uint32_t k = 0; k < 256; k++) {
-                if (!(rnd() % 5))
+                if (!rng_below(&rng, 5))
                     continue;
                 uint8_t *g = ram + IDT_BASE + 8 * k;
-                uint32_t off = CODE_BASE + rnd() % CODE_SIZE;
-                uint8_t acc = (uint8_t)(0x8E | (rnd() & 1) | ((rnd() & 1) ? 0x60 : 0));
+                uint32_t off = CODE_BASE + rng_below(&rng, CODE_SIZE);
+                uint8_t acc =
+                    (uint8_t)(0x8E | (rng_next32(&rng) & 1) | ((rng_next32(&rng) & 1) ? 0x60 : 0));
                 const uint8_t gate[8] = {(uint8_t)off,         (uint8_t)(off >> 8), 0x08, 0, 0, acc,
                                          (uint8_t)(off >> 16), (uint8_t)(off >> 24)};
                 memcpy(g, gate, 8);
@@ -188,60 +187,63 @@ int main(int argc, char **argv)
 
         cpu_reset(c);
         cpu_set_a20(c, true);
-        unsigned mode = rnd() % 8; /* 0: real, 1: V86, else protected */
+        unsigned mode = rng_below(&rng, 8); /* 0: real, 1: V86, else protected */
         if (mode != 0)
             cpu_set_flat32(c);
-        c->gdtr.base = (rnd() & 7) ? GDT_BASE : rnd();
-        c->gdtr.limit = (rnd() & 3) ? 64 * 8 - 1 : rnd() & 0xFFFF;
-        c->idtr.base = (rnd() & 7) ? IDT_BASE : rnd();
-        c->idtr.limit = (rnd() & 3) ? 256 * 8 - 1 : rnd() & 0xFFFF;
-        c->ldtr.sel = (uint16_t)((rnd() & 1) ? 0x28 : 0);
+        c->gdtr.base = (rng_next32(&rng) & 7) ? GDT_BASE : rng_next32(&rng);
+        c->gdtr.limit = (rng_next32(&rng) & 3) ? 64 * 8 - 1 : rng_next32(&rng) & 0xFFFF;
+        c->idtr.base = (rng_next32(&rng) & 7) ? IDT_BASE : rng_next32(&rng);
+        c->idtr.limit = (rng_next32(&rng) & 3) ? 256 * 8 - 1 : rng_next32(&rng) & 0xFFFF;
+        c->ldtr.sel = (uint16_t)((rng_next32(&rng) & 1) ? 0x28 : 0);
         c->ldtr.base = LDT_BASE;
-        c->ldtr.limit = (rnd() & 1) ? 0xFF : rnd() & 0xFFFF;
+        c->ldtr.limit = (rng_next32(&rng) & 1) ? 0xFF : rng_next32(&rng) & 0xFFFF;
         c->ldtr.attr = 0x82;
-        c->tr.sel = (uint16_t)((rnd() & 3) ? 0x30 : rnd());
-        c->tr.base = (rnd() & 3) ? TSS_BASE : rnd();
-        c->tr.limit = (rnd() & 1) ? 0x2067 : rnd() & 0x3FFF;
-        c->tr.attr = (rnd() & 1) ? 0x8B : 0x83;
+        c->tr.sel = (uint16_t)((rng_next32(&rng) & 3) ? 0x30 : rng_next32(&rng));
+        c->tr.base = (rng_next32(&rng) & 3) ? TSS_BASE : rng_next32(&rng);
+        c->tr.limit = (rng_next32(&rng) & 1) ? 0x2067 : rng_next32(&rng) & 0x3FFF;
+        c->tr.attr = (rng_next32(&rng) & 1) ? 0x8B : 0x83;
         for (int k = 0; k < 8; k++)
-            c->regs[k] = (rnd() & 1) ? rnd() : CODE_BASE + rnd() % CODE_SIZE;
-        c->regs[R_ESP] = 0x8000 + (rnd() & 0x7FFC);
-        uint32_t fl = rnd() & (FL_ARITH | FL_DF | FL_IOPL | FL_NT | FL_AC | FL_VIF | FL_VIP |
-                               FL_IF | ((rnd() & 3) ? 0 : FL_TF | FL_RF));
+            c->regs[k] =
+                (rng_next32(&rng) & 1) ? rng_next32(&rng) : CODE_BASE + rng_below(&rng, CODE_SIZE);
+        c->regs[R_ESP] = 0x8000 + (rng_next32(&rng) & 0x7FFC);
+        uint32_t fl =
+            rng_next32(&rng) & (FL_ARITH | FL_DF | FL_IOPL | FL_NT | FL_AC | FL_VIF | FL_VIP |
+                                FL_IF | ((rng_next32(&rng) & 3) ? 0 : FL_TF | FL_RF));
         cpu_set_eflags(c, fl);
         if (mode == 1) {
             c->eflags |= FL_VM;
             c->cpl = 3;
             for (int s = 0; s < 6; s++)
                 cpu_load_seg_real(c, s, (uint16_t)(CODE_BASE >> 4));
-            c->eip = rnd() % CODE_SIZE;
+            c->eip = rng_below(&rng, CODE_SIZE);
         } else if (mode == 0) {
             c->cr0 &= ~CR0_PE;
             for (int s = 0; s < 6; s++)
                 cpu_load_seg_real(c, s, (uint16_t)(CODE_BASE >> 4));
-            c->eip = rnd() % CODE_SIZE;
+            c->eip = rng_below(&rng, CODE_SIZE);
         } else {
-            int cpl = (rnd() & 1) ? 3 : (int)(rnd() & 3);
+            int cpl = (rng_next32(&rng) & 1) ? 3 : (int)(rng_next32(&rng) & 3);
             uint16_t dpl = (uint16_t)(cpl << 5);
             c->cpl = cpl;
             set_cache(c, SEG_CS, (uint16_t)(0x08 | cpl), 0, 0xFFFFFFFFu, (uint16_t)(0xC09B | dpl));
             set_cache(c, SEG_SS, (uint16_t)(0x10 | cpl), 0, 0xFFFFFFFFu, (uint16_t)(0xC093 | dpl));
-            c->eip = CODE_BASE + rnd() % CODE_SIZE;
+            c->eip = CODE_BASE + rng_below(&rng, CODE_SIZE);
         }
-        c->cr4 = rnd() & (CR4_VME | CR4_PVI | CR4_DE | CR4_TSD);
-        if (!(rnd() & 3)) {
+        c->cr4 = rng_next32(&rng) & (CR4_VME | CR4_PVI | CR4_DE | CR4_TSD);
+        if (!(rng_next32(&rng) & 3)) {
             for (int k = 0; k < 4; k++)
-                c->dr[k] = (rnd() & 1) ? CODE_BASE + rnd() % CODE_SIZE : rnd() % 0x10000;
-            c->dr[7] = 0x400 | (rnd() & 0xFFFF00FFu);
+                c->dr[k] = (rng_next32(&rng) & 1) ? CODE_BASE + rng_below(&rng, CODE_SIZE)
+                                                  : rng_below(&rng, 0x10000);
+            c->dr[7] = 0x400 | (rng_next32(&rng) & 0xFFFF00FFu);
         }
-        c->sysenter_cs = (rnd() & 1) ? 0x08 : rnd() & 0xFFFF;
-        c->sysenter_eip = CODE_BASE + rnd() % CODE_SIZE;
-        c->sysenter_esp = rnd();
+        c->sysenter_cs = (rng_next32(&rng) & 1) ? 0x08 : rng_next32(&rng) & 0xFFFF;
+        c->sysenter_eip = CODE_BASE + rng_below(&rng, CODE_SIZE);
+        c->sysenter_esp = rng_next32(&rng);
         uint64_t start = c->icount;
         for (int slice = 0; slice < 8; slice++) {
-            if (!(rnd() & 3))
+            if (!(rng_next32(&rng) & 3))
                 cpu_set_irq(c, true);
-            if (!(rnd() & 7))
+            if (!(rng_next32(&rng) & 7))
                 cpu_set_nmi(c);
             uint64_t before = c->icount;
             CpuExit e = cpu_run(c, BUDGET / 8);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cpu/decode.h"
+#include "tests/common/rng.h"
 
 #define DEFAULT_CASES 1000000L
 #define MAX_SHOWN 20
@@ -115,16 +116,7 @@ static uint64_t cat_count[N_CAT];
 
 /* ---- Encodings --------------------------------------------------------- */
 
-static uint64_t rng_state = 0x4b657374726c3031ull; /* fixed seed */
-
-static uint64_t rng_next(void)
-{
-    /* xorshift64* */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
-}
+static Rng rng = {0x4b657374726c3031ull}; /* fixed seed */
 
 static const uint8_t prefix_bytes[] = {0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65,
                                        0x66, 0x67, 0xF0, 0xF2, 0xF3};
@@ -637,13 +629,13 @@ int main(void)
         /* Every opcode of both maps, each in 16- and 32-bit code. */
         int slot = (int)(n % 512);
         bool code32 = (n / 512) & 1;
-        uint64_t r = rng_next(), r2 = rng_next();
+        uint64_t r = rng_next64(&rng), r2 = rng_next64(&rng);
         for (int i = 0; i < 8; i++) {
             b[i] = (uint8_t)(r >> (8 * i));
             b[8 + i] = (uint8_t)(r2 >> (8 * i));
         }
-        int np = (int)(rng_next() % 5), p = 0;
-        uint64_t pr = rng_next();
+        int np = (int)rng_below(&rng, 5), p = 0;
+        uint64_t pr = rng_next64(&rng);
         for (; p < np; p++)
             b[p] = prefix_bytes[(pr >> (8 * p)) % sizeof(prefix_bytes)];
         if (slot >= 256)

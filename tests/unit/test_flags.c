@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cpu/cpu_impl.h"
+#include "tests/common/rng.h"
 
 #if !defined(__x86_64__)
 #error "test_flags runs the operations on an x86-64 host"
@@ -204,21 +205,13 @@ static bool cond_of(uint32_t f, unsigned cc)
 
 /* ---- Operands ------------------------------------------------------------ */
 
-static uint64_t rng_state = 0x666c616773303031ull; /* fixed seed */
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
-}
+static Rng rng = {0x666c616773303031ull}; /* fixed seed */
 
 /* A random operand of `size` bytes; one in four is a boundary value. */
 static uint32_t operand(unsigned size)
 {
     uint32_t m = size_mask(size), top = m ^ (m >> 1);
-    uint64_t r = rng_next();
+    uint64_t r = rng_next64(&rng);
     if ((r & 3) == 0) {
         switch ((r >> 2) % 8) {
         case 0:
@@ -254,10 +247,10 @@ static void check_op(int op)
         unsigned size = sizes[si];
         for (long n = 0; n < CASES; n++) {
             uint32_t a = operand(size), b = operand(size);
-            uint32_t cin = (uint32_t)(rng_next() & 1);
+            uint32_t cin = (uint32_t)(rng_next64(&rng) & 1);
             /* Start from random arithmetic flags with the carry-in as CF, so
              * that stale bits in eflags would show. */
-            uint32_t fin = ((uint32_t)rng_next() & FL_ARITH & ~FL_CF) | cin | 2;
+            uint32_t fin = ((uint32_t)rng_next64(&rng) & FL_ARITH & ~FL_CF) | cin | 2;
 
             uint64_t hf;
             uint32_t hres = host_run(op, size, a, b, fin, &hf);
