@@ -84,6 +84,11 @@ static void rand_code(uint8_t *p, uint32_t len)
         {0x9C, 0, 0},    {0x9D, 0, 0},    {0xF4, 0, 0},    {0xE4, 0, 0},    {0xEC, 0, 0},
         {0xEE, 0, 0},    {0x6C, 0, 0},    {0xF3, 0xA4, 0}, {0xFF, 0, 0},    {0x66, 0xCF, 0},
         {0x63, 0, 0},
+        /* SIMD: mandatory-prefix maps, 128-bit memory forms, MXCSR, the
+         * masked stores to DS:EDI, FXSAVE/FXRSTOR. */
+        {0x66, 0x0F, 0},  {0xF3, 0x0F, 0},  {0xF2, 0x0F, 0},  {0x0F, 0x28, 0}, {0x0F, 0x58, 0},
+        {0x0F, 0xAE, 0},  {0x0F, 0xF7, 0},  {0x66, 0x0F, 0xF7}, {0x0F, 0xC2, 0}, {0x0F, 0x2D, 0},
+        {0x66, 0x0F, 0x73},
     };
     uint32_t k = 0;
     while (k < len) {
@@ -229,7 +234,14 @@ int main(int argc, char **argv)
             set_cache(c, SEG_SS, (uint16_t)(0x10 | cpl), 0, 0xFFFFFFFFu, (uint16_t)(0xC093 | dpl));
             c->eip = CODE_BASE + rng_below(&rng, CODE_SIZE);
         }
-        c->cr4 = rng_next32(&rng) & (CR4_VME | CR4_PVI | CR4_DE | CR4_TSD);
+        c->cr4 = rng_next32(&rng) & (CR4_VME | CR4_PVI | CR4_DE | CR4_TSD | CR4_OSFXSR |
+                                     CR4_OSXMMEXCPT);
+        /* SIMD state: any valid MXCSR (all exceptions unmasked at times),
+         * random XMM contents. */
+        c->fpu.mxcsr = rng_next32(&rng) & 0xFFFF;
+        for (int k = 0; k < 8; k++)
+            for (int w = 0; w < 4; w++)
+                c->fpu.xmm[k].d[w] = rng_next32(&rng);
         if (!(rng_next32(&rng) & 3)) {
             for (int k = 0; k < 4; k++)
                 c->dr[k] = (rng_next32(&rng) & 1) ? CODE_BASE + rng_below(&rng, CODE_SIZE)
