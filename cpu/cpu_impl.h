@@ -359,5 +359,13 @@ void tlb_protect_code_page(CpuState *c, uint64_t phys);
  * dr_data_access(), which records the hit as a #DB trap. */
 bool dr_page_watched(const CpuState *c, uint32_t lin);
 void dr_data_access(CpuState *c, uint32_t lin, unsigned size, int acc);
+/* I/O breakpoints (CR4.DE, DR7 R/W = 10): called after each port access
+ * while DR7 enables any breakpoint. */
+void dr_io_access(CpuState *c, uint16_t port, unsigned size);
+static inline void dr_io_check(CpuState *c, uint16_t port, unsigned size)
+{
+    if (unlikely(c->dr[7] & 0xFF))
+        dr_io_access(c, port, size);
+}
 
 #endif

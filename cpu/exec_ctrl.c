@@ -336,6 +336,7 @@ static void do_in(CpuState *c, const Insn *i, uint16_t port)
 {
     io_check(c, port, i->size);
     reg_set(c, R_EAX, i->size, bus_io_read(c->bus, port, i->size));
+    dr_io_check(c, port, i->size);
     NEXT(c, i);
 }
 
@@ -343,6 +344,7 @@ static void do_out(CpuState *c, const Insn *i, uint16_t port)
 {
     io_check(c, port, i->size);
     bus_io_write(c->bus, port, reg_get(c, R_EAX, i->size), i->size);
+    dr_io_check(c, port, i->size);
     NEXT(c, i);
     /* A device may have raised an interrupt or changed the machine. */
     c->stop_block = true;

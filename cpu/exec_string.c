@@ -86,12 +86,14 @@ static ALWAYS_INLINE bool str_elem(CpuState *c, const Insn *i, unsigned size, un
         uint32_t v = bus_io_read(c->bus, (uint16_t)c->regs[R_EDX], size);
         mem_write(c, SEG_ES, di, v, size);
         areg_set(c, a32, R_EDI, di + delta);
+        dr_io_check(c, (uint16_t)c->regs[R_EDX], size);
         return false;
     }
     default: { /* S_OUTS */
         uint32_t v = mem_read(c, i->seg, si, size);
         bus_io_write(c->bus, (uint16_t)c->regs[R_EDX], v, size);
         areg_set(c, a32, R_ESI, si + delta);
+        dr_io_check(c, (uint16_t)c->regs[R_EDX], size);
         return false;
     }
     }
@@ -245,13 +247,16 @@ static ALWAYS_INLINE uint32_t bulk_run(CpuState *c, const Insn *i, unsigned size
 }
 
 /* A reason to stop a repeated instruction between iterations: an
- * interrupt that can be taken now, an exit request, or single-stepping
- * (with TF set the debug trap follows every iteration: SDM vol. 3,
- * 17.3.1.4). */
+ * interrupt that can be taken now, an exit request, single-stepping (with
+ * TF set the debug trap follows every iteration: SDM vol. 3, 17.3.1.4), or
+ * a data or I/O breakpoint hit by this iteration, whose trap comes before
+ * the next one (17.3.1.2: for REP INS/OUTS an I/O breakpoint traps after
+ * the first iteration, a memory breakpoint after the iteration that
+ * touched it). */
 static ALWAYS_INLINE bool str_should_pause(const CpuState *c)
 {
     return (c->irq_line && (c->eflags & FL_IF)) || c->nmi_pending || c->exit_request ||
-           (c->eflags & FL_TF);
+           (c->eflags & FL_TF) || c->dr6_pending;
 }
 
 static ALWAYS_INLINE void str_rep(CpuState *c, const Insn *i, unsigned size, unsigned op, bool a32)

@@ -548,6 +548,27 @@ void dr_data_access(CpuState *c, uint32_t lin, unsigned size, int acc)
     }
 }
 
+/* A port access (IN, OUT, INS, OUTS): with CR4.DE, R/W = 10 makes DRn an
+ * I/O breakpoint on the port range, a trap taken when the instruction, or
+ * for REP INS/OUTS the current iteration, completes (SDM vol. 3, 17.2.4
+ * and 17.3.1.2).  Without CR4.DE the encoding is reserved and matches
+ * nothing here. */
+void dr_io_access(CpuState *c, uint16_t port, unsigned size)
+{
+    uint32_t dr7 = c->dr[7];
+    if (!(c->cr4 & CR4_DE))
+        return;
+    for (int n = 0; n < 4; n++) {
+        if (!dr_enabled(dr7, n) || dr_rw(dr7, n) != 2)
+            continue;
+        unsigned len = dr_len(dr7, n);
+        if (overlap(port, size, (c->dr[n] & 0xFFFF) & ~(len - 1), len)) {
+            c->dr6_pending |= 1u << n;
+            c->stop_block = true;
+        }
+    }
+}
+
 void dr_sync(CpuState *c)
 {
     uint32_t cur[5] = {c->dr[0], c->dr[1], c->dr[2], c->dr[3], c->dr[7]};
@@ -555,11 +576,8 @@ void dr_sync(CpuState *c)
         return;
     memcpy(c->dr_synced, cur, sizeof cur);
     bool on = false;
-    for (int n = 0; n < 4; n++) {
+    for (int n = 0; n < 4; n++)
         on |= dr_is_data(cur[4], n);
-        if (dr_enabled(cur[4], n) && dr_rw(cur[4], n) == 2)
-            cpu_log(c, LOG_UNIMP, "I/O breakpoint in DR%d (DR7 %#x)", n, cur[4]);
-    }
     /* Pages with a data breakpoint must leave the TLB fast path. */
     if (on || c->dr_data_on)
         cpu_tlb_flush(c);
