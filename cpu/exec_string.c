@@ -302,7 +302,14 @@ static ALWAYS_INLINE void str_rep(CpuState *c, const Insn *i, unsigned size, uns
     NEXT(c, i);
     return;
 pause:
-    /* Not finished: stay on the instruction and leave the block. */
+    /* Not finished: stay on the instruction and leave the block.  RF = 1
+     * until the next iteration starts, so that an interrupt or trap taken
+     * in between pushes RF = 1 and the instruction's code breakpoint does
+     * not fire again when it resumes (SDM vol. 3, 17.3.1.1: "the processor
+     * sets RF in the EFLAGS image ... for an interrupt taken between
+     * iterations of a repeated string instruction").  The run loop clears
+     * RF before the instruction executes again. */
+    c->eflags |= FL_RF;
     c->stop_block = true;
 }
 

@@ -81,6 +81,28 @@ test_main:
     CHECK dword [log_n], 1, "interrupts"
     LOGGED 0, VEC + 4, .e1
 
+    CASE "INTR between REP STOSB iterations: EIP at the REP, RF = 1 pushed"
+    call log_reset
+    mov edi, 0x800000
+    mov ecx, 20000
+    mov al, 0x5A
+    cld
+    sti
+    EVENT VEC + 5, 1
+.r1: rep stosb
+    cli
+    CHECK dword [log_n], 1, "interrupts"
+    LOGGED 0, VEC + 5, .r1
+    mov eax, [log_efl]
+    and eax, 0x10000
+    CHECK eax, 0x10000, "RF in the pushed EFLAGS"
+    CHECK ecx, 0, "ECX after the REP"
+    CHECK edi, 0x800000 + 20000, "EDI after the REP"
+    pushfd
+    pop eax
+    and eax, 0x10000
+    CHECK eax, 0, "RF after the REP"
+
     CASE "MOV SS shadow"
     call log_reset
     mov bx, ss
