@@ -292,6 +292,8 @@ static void run_block(CpuState *c, Block *b, uint64_t budget)
 static void step_checked(CpuState *c, uint8_t shadow)
 {
     dr_sync(c);
+    if (unlikely(c->trace_insn))
+        c->trace_insn(c->trace_opaque, c);
     if ((c->dr[7] & 0xFF) && !(c->eflags & FL_RF) && shadow != 1) {
         uint32_t hits = dr_exec_match(c, c->seg[SEG_CS].base + c->eip);
         if (hits) {
@@ -370,7 +372,7 @@ CpuExit cpu_run(CpuState *c, uint64_t max_insns)
             skip_bp = false;
         }
         if (unlikely(shadow || (c->eflags & (FL_TF | FL_RF)) || (c->dr[7] & 0xFF) ||
-                     c->dr_data_on)) {
+                     c->dr_data_on || c->trace_insn)) {
             step_checked(c, shadow);
         } else {
             Block *b = cc_get(c);

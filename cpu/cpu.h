@@ -142,6 +142,13 @@ typedef struct CpuDebugHit {
 typedef struct CpuState CpuState;
 
 /* Interrupt controller interface: the machine wires these to the PIC. */
+/* What delivered an event (for trace_event). */
+typedef enum CpuEventKind {
+    CPU_EV_EXCEPTION, /* raised by an instruction (fault or trap class) */
+    CPU_EV_INTERRUPT, /* INTR, NMI, or a debug trap */
+    CPU_EV_SOFTWARE,  /* INT n, INT3, INTO, INT1 */
+} CpuEventKind;
+
 typedef struct CpuIrqOps {
     int (*ack)(void *opaque); /* INTA cycle: returns the vector */
 } CpuIrqOps;
@@ -184,6 +191,14 @@ struct CpuState {
     volatile bool exit_request;
     bool stop_block;   /* leave the current block after this instruction */
     bool trap_exceptions; /* tests: report exceptions instead of delivering them */
+    /* Tracing (the frontend's -d exec / -d int): when trace_insn is set,
+     * cpu_run takes its one-instruction-at-a-time checked path and calls it
+     * before every instruction, with EIP at it; trace_event is called for
+     * every exception and interrupt as its delivery starts. */
+    void (*trace_insn)(void *opaque, struct CpuState *c);
+    void (*trace_event)(void *opaque, struct CpuState *c, int vector, CpuEventKind kind,
+                        bool has_code, uint32_t code);
+    void *trace_opaque;
     bool irq_line;     /* INTR is asserted */
     bool nmi_pending;
     const CpuIrqOps *irq_ops;

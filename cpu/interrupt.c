@@ -213,6 +213,12 @@ static void deliver_protected(CpuState *c, int vector, int kind, bool has_code, 
 
 void intr_deliver(CpuState *c, int vector, int kind, bool has_code, uint32_t code, uint32_t ret_eip)
 {
+    if (unlikely(c->trace_event))
+        c->trace_event(c->trace_opaque, c, vector,
+                       kind == EV_FAULT  ? CPU_EV_EXCEPTION
+                       : kind == EV_TRAP ? CPU_EV_INTERRUPT
+                                         : CPU_EV_SOFTWARE,
+                       has_code, code);
     c->halted = false;
     /* Delivering an event drops the single-step trap of the instruction
      * that caused it: INT n and exceptions clear TF for the handler (SDM
