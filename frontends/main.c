@@ -1,61 +1,54 @@
 /* kestrel: the command line.  Option spellings follow QEMU's where they
  * exist, so that a QEMU command line for the same guest mostly works. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontends/chardev.h"
 #include "frontends/gdbstub.h"
 #include "machine/machine.h"
 
+/* Guest time between polls of the character devices (2 ms; 20 us while
+ * input is arriving), and how long the host waits between slices when the
+ * guest idles, or when it halted with only serial input left to wake it. */
+#define RUN_SLICE 2000000u
+#define INPUT_SLICE 20000u
+#define IDLE_WAIT_MS 1
+#define HALT_WAIT_MS 100
+
 static Machine *g_machine;
-static struct termios g_term_saved;
-static bool g_term_raw;
+/* The character devices: COM1-COM4, then the debug console.  They are
+ * closed at exit (atexit), so that a unix socket file goes away on error
+ * exits too. */
+enum { CD_DEBUGCON = 4, N_CHARDEVS = 5 };
+static Chardev *g_chardevs[N_CHARDEVS];
 
-/* With the guest's serial console on a terminal, keys go to the guest as
- * typed (no line editing, no echo); Ctrl-C still stops Kestrel. */
-static void term_raw(bool want)
+static void close_chardevs(void)
 {
-    if (!want || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_term_saved) != 0)
-        return;
-    struct termios t = g_term_saved;
-    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
-    t.c_iflag &= ~(tcflag_t)(ICRNL | IXON);
-    t.c_cc[VMIN] = 0;
-    t.c_cc[VTIME] = 0;
-    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
-        g_term_raw = true;
+    for (int k = 0; k < N_CHARDEVS; k++) {
+        chardev_close(g_chardevs[k]);
+        g_chardevs[k] = NULL;
+    }
 }
 
-static void term_restore(void)
+static bool chardevs_need_poll(void)
 {
-    if (g_term_raw)
-        tcsetattr(STDIN_FILENO, TCSANOW, &g_term_saved);
-    g_term_raw = false;
+    for (int k = 0; k < N_CHARDEVS; k++)
+        if (chardev_needs_poll(g_chardevs[k]))
+            return true;
+    return false;
 }
 
-/* Move what stdin has ready into the UART, as much as it takes now.
- * Returns -1 at end of input. */
-static int pump_stdin(Machine *m, int port)
+static bool chardevs_can_input(void)
 {
-    size_t room = machine_serial_room(m, port);
-    if (room == 0)
-        return 0;
-    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
-    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
-        return 0;
-    uint8_t buf[64];
-    ssize_t n = read(STDIN_FILENO, buf, room < sizeof buf ? room : sizeof buf);
-    if (n == 0)
-        return -1;
-    if (n > 0)
-        machine_serial_input(m, port, buf, (size_t)n);
-    return 0;
+    for (int k = 0; k < N_CHARDEVS; k++)
+        if (chardev_can_input(g_chardevs[k]))
+            return true;
+    return false;
 }
 
 static void on_signal(int sig)
@@ -74,9 +67,14 @@ static void usage(FILE *f)
           "  -append STRING       kernel command line\n"
           "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
           "                       writing V to the port exits with status (V<<1)|1\n"
-          "  -debugcon stdio|null|file:PATH\n"
-          "                       port 0xE9 debug console output\n"
-          "  -serial stdio|null|file:PATH   COM1 (then COM2-COM4 when repeated)\n"
+          "  -debugcon DEV        port 0xE9 debug console output (DEV as for -serial)\n"
+          "  -serial DEV          COM1 (then COM2-COM4 when repeated); DEV is one of\n"
+          "                       stdio, mon:stdio, null, file:PATH, pty,\n"
+          "                       tcp:[HOST]:PORT[,server][,nowait][,nodelay],\n"
+          "                       telnet:[HOST]:PORT[,server][,nowait][,nodelay],\n"
+          "                       unix:PATH[,server][,nowait]\n"
+          "                       (server: listen, empty HOST = all interfaces, and\n"
+          "                       wait for a client unless nowait; else connect)\n"
           "  -nographic           no display (the only mode so far)\n"
           "  -no-reboot           exit instead of resetting the machine\n"
           "  -d unimp,guest_errors   log categories\n"
@@ -137,20 +135,20 @@ static uint64_t parse_size(const char *s)
     return v * mul;
 }
 
-static FILE *open_chardev(const char *spec, const char *what)
+/* Open SPEC into slot k (a repeated -debugcon replaces the earlier one);
+ * the device's output FILE (NULL: discard). */
+static FILE *open_chardev(int k, const char *spec)
 {
-    if (strcmp(spec, "stdio") == 0)
-        return stdout;
-    if (strcmp(spec, "null") == 0 || strcmp(spec, "none") == 0)
-        return NULL;
-    if (strncmp(spec, "file:", 5) == 0) {
-        FILE *f = fopen(spec + 5, "w");
-        if (!f)
-            die("cannot open '%s'", spec + 5);
-        return f;
-    }
-    (void)what;
-    die("unsupported character device '%s'", spec);
+    char err[512], label[16];
+    if (k == CD_DEBUGCON)
+        snprintf(label, sizeof label, "debugcon");
+    else
+        snprintf(label, sizeof label, "serial%d", k);
+    chardev_close(g_chardevs[k]);
+    g_chardevs[k] = chardev_open(spec, label, err, sizeof err);
+    if (!g_chardevs[k])
+        die("%s", err);
+    return chardev_file(g_chardevs[k]);
 }
 
 static unsigned parse_log(const char *s)
@@ -240,6 +238,7 @@ int main(int argc, char **argv)
     bool nographic = false, stats = false;
     bool start_paused = false;
     const char *log_path = NULL;
+    atexit(close_chardevs);
 
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k];
@@ -276,14 +275,15 @@ int main(int argc, char **argv)
             parse_device(next, &cfg);
         } else if (strcmp(a, "-debugcon") == 0) {
             NEED_ARG();
-            cfg.debugcon = open_chardev(next, "debugcon");
+            cfg.debugcon = open_chardev(CD_DEBUGCON, next);
         } else if (strcmp(a, "-serial") == 0) {
             NEED_ARG();
             if (n_serial >= 4)
                 die("%s", "at most four -serial ports (COM1-COM4)");
-            if (strcmp(next, "stdio") == 0)
+            cfg.serial[n_serial] = open_chardev(n_serial, next);
+            if (chardev_is_stdio(g_chardevs[n_serial]))
                 serial_stdin = n_serial;
-            cfg.serial[n_serial++] = open_chardev(next, "serial");
+            n_serial++;
         } else if (strcmp(a, "-nographic") == 0 || strcmp(a, "-display") == 0) {
             nographic = true;
             if (strcmp(a, "-display") == 0) {
@@ -328,7 +328,7 @@ int main(int argc, char **argv)
     }
     /* -nographic alone puts COM1 on the terminal, as with QEMU. */
     if (nographic && n_serial == 0) {
-        cfg.serial[0] = stdout;
+        cfg.serial[0] = open_chardev(0, "stdio");
         serial_stdin = 0;
     }
     if (!cfg.kernel)
@@ -345,23 +345,47 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    /* A server without nowait holds the guest until its first client is
+     * there, as QEMU does; Ctrl-C still ends Kestrel meanwhile. */
+    bool waited = true;
+    for (int k = 0; k < N_CHARDEVS && waited; k++)
+        waited = chardev_wait_client(g_chardevs[k], &m->stop_request) == 0;
+
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int status;
-    if (gdb_port >= 0) {
+    if (!waited) {
+        fprintf(stderr, "kestrel: interrupted\n");
+        status = 130;
+    } else if (gdb_port >= 0) {
         status = gdbstub_run(m, gdb_port, start_paused);
     } else {
         if (start_paused)
             die("%s", "-S needs a debugger: add -s or -gdb tcp::PORT");
         status = 0;
-        term_raw(serial_stdin >= 0);
+        /* Input from every device on a port; stdin goes to one port only
+         * (the last -serial stdio). */
+        for (int k = 0; k < 4; k++)
+            if (!chardev_is_stdio(g_chardevs[k]) || k == serial_stdin)
+                chardev_attach_serial(g_chardevs[k], m, k);
+        uint64_t slice = RUN_SLICE;
         for (;;) {
-            /* Slices of guest time; between them, the terminal's input goes
-             * to the serial port attached to stdio. */
-            MachineStop s = machine_run(m, serial_stdin >= 0 ? 2000000 : 0);
+            /* While a device has a socket to serve or input to deliver, the
+             * guest runs in slices of guest time with the devices polled
+             * between them; otherwise it runs to its end in one call. */
+            uint64_t idle0 = m->idle_ns;
+            MachineStop s = machine_run(m, chardevs_need_poll() ? slice : 0);
             if (s == MACHINE_BUDGET) {
-                if (serial_stdin >= 0 && pump_stdin(m, serial_stdin) < 0)
-                    serial_stdin = -1;
+                /* A guest that sat halted through nearly all of the slice
+                 * is only waiting for its timers: let the host wait a
+                 * little too (input ends the wait at once) rather than
+                 * spin through idle guest time. */
+                bool idle = m->cpu->halted && m->idle_ns - idle0 >= slice / 8 * 7;
+                /* While input flows, short slices: the UART takes only a
+                 * FIFO's worth (16 bytes) at a time, and the next can go
+                 * in as soon as the guest has read it. */
+                slice = chardev_poll(g_chardevs, N_CHARDEVS, idle ? IDLE_WAIT_MS : 0) ? INPUT_SLICE
+                                                                                      : RUN_SLICE;
                 continue;
             }
             if (s == MACHINE_EXIT) {
@@ -373,6 +397,13 @@ int main(int argc, char **argv)
                 break;
             }
             if (s == MACHINE_HALTED) {
+                /* Halted with no timer running: with interrupts enabled,
+                 * serial input may still wake it (QEMU waits too).  Wait
+                 * in poll, a bounded time so a stop request is seen. */
+                if ((cpu_get_eflags(m->cpu) & FL_IF) && chardevs_can_input()) {
+                    chardev_poll(g_chardevs, N_CHARDEVS, HALT_WAIT_MS);
+                    continue;
+                }
                 fprintf(stderr, "kestrel: the guest halted with nothing left to wake it\n");
                 status = 0;
                 break;
@@ -384,7 +415,6 @@ int main(int argc, char **argv)
             }
         }
     }
-    term_restore();
     if (stats) {
         struct timespec t1;
         clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -396,6 +426,7 @@ int main(int argc, char **argv)
     if (cfg.debugcon)
         fflush(cfg.debugcon);
     machine_destroy(m);
+    close_chardevs();
     if (cfg.log_file)
         fclose(cfg.log_file);
     return status;
