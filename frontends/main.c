@@ -10,6 +10,7 @@
 
 #include "frontends/chardev.h"
 #include "frontends/gdbstub.h"
+#include "frontends/trace.h"
 #include "machine/machine.h"
 
 /* Guest time between polls of the character devices (2 ms; 20 us while
@@ -77,8 +78,12 @@ static void usage(FILE *f)
           "                       wait for a client unless nowait; else connect)\n"
           "  -nographic           no display (the only mode so far)\n"
           "  -no-reboot           exit instead of resetting the machine\n"
-          "  -d unimp,guest_errors   log categories\n"
-          "  -D FILE              write the log to FILE\n"
+          "  -d ITEM[,ITEM]       log: unimp, guest_errors (guest events); exec (every\n"
+          "                       instruction, disassembled by Capstone), cpu (the\n"
+          "                       registers before each), int (exceptions, interrupts)\n"
+          "  -dfilter RANGES      exec/cpu only for linear addresses in RANGES:\n"
+          "                       A..B (inclusive), A+LEN or A, comma-separated\n"
+          "  -D FILE              write the log to FILE (default: stderr)\n"
           "  -gdb tcp::PORT       wait for a gdb connection on PORT (loopback)\n"
           "  -s                   shorthand for -gdb tcp::1234\n"
           "  -S                   do not start the CPU until gdb says so\n"
@@ -151,7 +156,9 @@ static FILE *open_chardev(int k, const char *spec)
     return chardev_file(g_chardevs[k]);
 }
 
-static unsigned parse_log(const char *s)
+/* -d: the log categories of guest events (cfg.log_mask) and the trace
+ * items (frontends/trace.h), QEMU's names where QEMU has them. */
+static unsigned parse_log(const char *s, unsigned *trace)
 {
     unsigned mask = 0;
     char buf[256];
@@ -163,8 +170,14 @@ static unsigned parse_log(const char *s)
             mask |= LOG_UNIMP;
         else if (strcmp(tok, "guest_errors") == 0)
             mask |= LOG_GUEST_ERROR;
+        else if (strcmp(tok, "exec") == 0)
+            *trace |= TRACE_EXEC;
+        else if (strcmp(tok, "cpu") == 0)
+            *trace |= TRACE_CPU;
+        else if (strcmp(tok, "int") == 0)
+            *trace |= TRACE_INT;
         else
-            die("unknown log category '%s' (known: unimp, guest_errors)", tok);
+            die("unknown log item '%s' (known: unimp, guest_errors, exec, cpu, int)", tok);
     }
     return mask;
 }
@@ -237,7 +250,8 @@ int main(int argc, char **argv)
     int n_serial = 0, serial_stdin = -1;
     bool nographic = false, stats = false;
     bool start_paused = false;
-    const char *log_path = NULL;
+    const char *log_path = NULL, *dfilter = NULL;
+    unsigned trace_what = 0;
     atexit(close_chardevs);
 
     for (int k = 1; k < argc; k++) {
@@ -300,7 +314,10 @@ int main(int argc, char **argv)
             cfg.no_reboot = true;
         } else if (strcmp(a, "-d") == 0) {
             NEED_ARG();
-            cfg.log_mask |= parse_log(next);
+            cfg.log_mask |= parse_log(next, &trace_what);
+        } else if (strcmp(a, "-dfilter") == 0) {
+            NEED_ARG();
+            dfilter = next;
         } else if (strcmp(a, "-D") == 0) {
             NEED_ARG();
             log_path = next;
@@ -335,10 +352,20 @@ int main(int argc, char **argv)
         die("%s", "no guest to run: give -kernel FILE (firmware boot comes with the PC machine)");
 
     char err[512];
+    Trace *trace = NULL;
+    if (trace_what) {
+        trace = trace_new(trace_what, cfg.log_file ? cfg.log_file : stderr, err, sizeof err);
+        if (!trace || (dfilter && !trace_filter_parse(trace, dfilter, err, sizeof err)))
+            die("%s", err);
+    } else if (dfilter) {
+        die("%s", "-dfilter needs -d exec or -d cpu");
+    }
     Machine *m = machine_create(&cfg, err, sizeof err);
     if (!m)
         die("%s", err);
     g_machine = m;
+    if (trace)
+        trace_attach(trace, m->cpu);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -426,6 +453,7 @@ int main(int argc, char **argv)
     if (cfg.debugcon)
         fflush(cfg.debugcon);
     machine_destroy(m);
+    trace_free(trace);
     close_chardevs();
     if (cfg.log_file)
         fclose(cfg.log_file);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build Kestrel and run every test suite: the release build runs all suites,
-# then an ASan+UBSan build runs every suite but the boot and fuzz ones.
+# then an ASan+UBSan build runs the unit, sst, system, devices, gdb, fpu and
+# frontend suites.
 # Usage: scripts/test.sh            (from anywhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
