@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Kestrel and run every test suite: the release build runs all suites,
-# then an ASan+UBSan build runs the unit, sst, system, devices, gdb, fpu and
-# frontend suites.
+# then an ASan+UBSan build runs the unit, sst, system, devices, gdb, fpu,
+# frontend and trace suites.
 # Usage: scripts/test.sh            (from anywhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,4 @@ meson setup build-asan --buildtype=debugoptimized -Dwerror=true \
 ninja -C build-asan -j"$jobs"
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SST_STRIDE=${SST_STRIDE:-10} \
   KESTREL_FPU_CASES=${KESTREL_FPU_CASES:-3000} \
-  meson test -C build-asan --print-errorlogs --num-processes "$jobs" --suite unit --suite sst --suite system --suite devices --suite gdb --suite fpu --suite frontend
+  meson test -C build-asan --print-errorlogs --num-processes "$jobs" --suite unit --suite sst --suite system --suite devices --suite gdb --suite fpu --suite frontend --suite trace
