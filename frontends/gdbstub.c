@@ -640,7 +640,8 @@ static int listen_on(int port)
     return fd;
 }
 
-int gdbstub_run(Machine *m, int port, bool paused)
+int gdbstub_run(Machine *m, int port, bool paused, void (*poll_devices)(void *opaque),
+                void *opaque)
 {
     Stub *st = calloc(1, sizeof *st);
     if (!st) {
@@ -664,6 +665,8 @@ int gdbstub_run(Machine *m, int port, bool paused)
             interrupted(st);
             break;
         }
+        if (poll_devices)
+            poll_devices(opaque);
         if (!st->running) {
             service(st, IDLE_POLL_MS);
             continue;

@@ -6,7 +6,10 @@
 
 /* Listen on loopback `port`, serve one gdb connection and run the machine
  * under its control; `paused` holds the CPU until gdb continues it.
- * Returns the process exit status. */
-int gdbstub_run(Machine *m, int port, bool paused);
+ * `poll_devices` (may be NULL) is called with `opaque` between run slices
+ * and while waiting, so that the frontend's character devices keep moving
+ * input and output.  Returns the process exit status. */
+int gdbstub_run(Machine *m, int port, bool paused, void (*poll_devices)(void *opaque),
+                void *opaque);
 
 #endif

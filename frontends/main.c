@@ -158,6 +158,23 @@ static FILE *open_chardev(int k, const char *spec)
 
 /* -d: the log categories of guest events (cfg.log_mask) and the trace
  * items (frontends/trace.h), QEMU's names where QEMU has them. */
+/* Input from every device on a port; stdin goes to one port only (the
+ * last -serial stdio). */
+static void attach_serial_inputs(Machine *m, int serial_stdin)
+{
+    for (int k = 0; k < 4; k++)
+        if (!chardev_is_stdio(g_chardevs[k]) || k == serial_stdin)
+            chardev_attach_serial(g_chardevs[k], m, k);
+}
+
+/* Under the gdb stub: move device input and output between its slices. */
+static void poll_chardevs(void *opaque)
+{
+    (void)opaque;
+    if (chardevs_need_poll())
+        chardev_poll(g_chardevs, N_CHARDEVS, 0);
+}
+
 static unsigned parse_log(const char *s, unsigned *trace)
 {
     unsigned mask = 0;
@@ -385,16 +402,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "kestrel: interrupted\n");
         status = 130;
     } else if (gdb_port >= 0) {
-        status = gdbstub_run(m, gdb_port, start_paused);
+        attach_serial_inputs(m, serial_stdin);
+        status = gdbstub_run(m, gdb_port, start_paused, poll_chardevs, NULL);
     } else {
         if (start_paused)
             die("%s", "-S needs a debugger: add -s or -gdb tcp::PORT");
         status = 0;
-        /* Input from every device on a port; stdin goes to one port only
-         * (the last -serial stdio). */
-        for (int k = 0; k < 4; k++)
-            if (!chardev_is_stdio(g_chardevs[k]) || k == serial_stdin)
-                chardev_attach_serial(g_chardevs[k], m, k);
+        attach_serial_inputs(m, serial_stdin);
         uint64_t slice = RUN_SLICE;
         for (;;) {
             /* While a device has a socket to serve or input to deliver, the

@@ -261,6 +261,21 @@ def scenario_tcp(tmp):
         k.kill()
 
 
+def scenario_gdb(tmp):
+    """Under the gdb stub (-gdb, no -S: the guest runs with no debugger
+    attached), the serial socket still carries input and output."""
+    gdb_port = free_port()
+    k, port = start_listening(tmp, "tcp:127.0.0.1:{port},server",
+                              ("-gdb", "tcp::%d" % gdb_port))
+    try:
+        conn = connect(socket.AF_INET, ("127.0.0.1", port))
+        expect(conn, BANNER, "gdb: banner")
+        round_trip(conn, b"under the stub\n", "gdb")
+        quit_and_exit(k, conn, "gdb")
+    finally:
+        k.kill()
+
+
 def scenario_telnet(tmp):
     k, port = start_listening(tmp, "telnet:127.0.0.1:{port},server")
     try:
@@ -465,6 +480,7 @@ SCENARIOS = {
     "irq-idle": scenario_irq_idle,
     "pty": scenario_pty,
     "badargs": scenario_badargs,
+    "gdb": scenario_gdb,
 }
 
 if __name__ == "__main__":
