@@ -193,32 +193,9 @@ static Block *cc_get(CpuState *c)
     return b;
 }
 
-/* Whether the instruction in `b` (n bytes) is a string instruction with a
- * REP/REPNE prefix (SDM vol. 2, REP). */
-static bool is_rep_string(const uint8_t *b, int n)
-{
-    bool rep = false;
-    for (int k = 0; k < n; k++) {
-        switch (b[k]) {
-        case 0xF2: case 0xF3:
-            rep = true;
-            break;
-        case 0x26: case 0x2E: case 0x36: case 0x3E: case 0x64: case 0x65: case 0x66:
-        case 0x67: case 0xF0:
-            break;
-        default:
-            return rep && ((b[k] >= 0x6C && b[k] <= 0x6F) || (b[k] >= 0xA4 && b[k] <= 0xA7) ||
-                           (b[k] >= 0xAA && b[k] <= 0xAF));
-        }
-    }
-    return false;
-}
-
 /* Decode and run one instruction without the cache, fetching byte by byte
- * so that page and limit faults happen exactly where hardware's would.
- * Returns true when it was a repeated string instruction that paused
- * before its last iteration (EIP still on it). */
-static bool exec_one_uncached(CpuState *c)
+ * so that page and limit faults happen exactly where hardware's would. */
+static void exec_one_uncached(CpuState *c)
 {
     uint8_t buf[16];
     Insn insn;
@@ -234,13 +211,10 @@ static bool exec_one_uncached(CpuState *c)
         if (r != DECODE_SHORT)
             break;
     }
-    uint32_t eip = c->eip;
-    uint16_t cs_sel = cs->sel;
     c->blk_start = c->cur_insn = &insn;
     insn.fn(c, &insn);
     c->icount++;
     c->blk_start = c->cur_insn = NULL;
-    return c->eip == eip && c->seg[SEG_CS].sel == cs_sel && is_rep_string(buf, n);
 }
 
 /* ---- Interrupt lines ---------------------------------------------------- */
@@ -306,11 +280,10 @@ static void step_checked(CpuState *c, uint8_t shadow)
     c->eflags &= ~FL_RF;
     uint32_t deferred = shadow == 1 ? c->dr6_pending : 0;
     c->dr6_pending = (c->eflags & FL_TF) ? DR6_BS : 0;
-    /* Between iterations of a repeated string instruction RF is 1, so that
-     * the rest runs without its code breakpoint again and an event taken
-     * there pushes RF = 1 (17.3.1.1). */
-    if (exec_one_uncached(c))
-        c->eflags |= FL_RF;
+    /* A repeated string instruction paused between iterations sets RF
+     * itself (exec_string.c), so the rest runs without its code breakpoint
+     * again. */
+    exec_one_uncached(c);
     c->dr6_pending |= deferred;
 }
 
