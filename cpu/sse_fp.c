@@ -268,60 +268,47 @@ SET_ALL(sse_movmskpd, movmskpd)
 
 /* ---- Partial moves ----------------------------------------------------------------------- */
 
-/* MOVSS xmm, xmm/m32: from memory the upper lanes are zeroed; from a
- * register they are kept (SDM vol. 2, MOVSS).  MOVSD likewise. */
-HANDLER(movss_ld)
+/* MOVSS/MOVSD xmm, xmm/m32|m64: from memory the lanes above are zeroed;
+ * from a register they are kept (SDM vol. 2, MOVSS, MOVSD). */
+static ALWAYS_INLINE void mov_scalar_ld(CpuState *c, const Insn *i, int bits)
 {
     sse_begin(c);
     XmmReg *d = xmm_reg(c, i->reg);
     if (i->flags & I_MEM) {
-        uint32_t v = simd_read32(c, i);
-        d->q[1] = 0;
+        uint64_t v = bits == 32 ? simd_read32(c, i) : simd_read64(c, i);
         d->q[0] = v;
-    } else {
+        d->q[1] = 0;
+    } else if (bits == 32) {
         d->d[0] = xmm_reg(c, i->rm)->d[0];
-    }
-    NEXT(c, i);
-}
-SET_ALL(sse_movss_ld, movss_ld)
-
-HANDLER(movsd_ld)
-{
-    sse_begin(c);
-    XmmReg *d = xmm_reg(c, i->reg);
-    if (i->flags & I_MEM) {
-        uint64_t v = simd_read64(c, i);
-        d->q[0] = v;
-        d->q[1] = 0;
     } else {
         d->q[0] = xmm_reg(c, i->rm)->q[0];
     }
-    NEXT(c, i);
 }
+
+/* MOVSS/MOVSD xmm/m32|m64, xmm: the low lane. */
+static ALWAYS_INLINE void mov_scalar_st(CpuState *c, const Insn *i, int bits)
+{
+    sse_begin(c);
+    const XmmReg *s = xmm_reg(c, i->reg);
+    if (!(i->flags & I_MEM)) {
+        if (bits == 32)
+            xmm_reg(c, i->rm)->d[0] = s->d[0];
+        else
+            xmm_reg(c, i->rm)->q[0] = s->q[0];
+    } else if (bits == 32) {
+        mem_write32(c, i->seg, insn_ea(c, i), s->d[0]);
+    } else {
+        simd_write64(c, i, s->q[0]);
+    }
+}
+
+HANDLER(movss_ld) { mov_scalar_ld(c, i, 32); NEXT(c, i); }
+HANDLER(movsd_ld) { mov_scalar_ld(c, i, 64); NEXT(c, i); }
+HANDLER(movss_st) { mov_scalar_st(c, i, 32); NEXT(c, i); }
+HANDLER(movsd_st) { mov_scalar_st(c, i, 64); NEXT(c, i); }
+SET_ALL(sse_movss_ld, movss_ld)
 SET_ALL(sse_movsd_ld, movsd_ld)
-
-HANDLER(movss_st)
-{
-    sse_begin(c);
-    uint32_t v = xmm_reg(c, i->reg)->d[0];
-    if (i->flags & I_MEM)
-        mem_write32(c, i->seg, insn_ea(c, i), v);
-    else
-        xmm_reg(c, i->rm)->d[0] = v;
-    NEXT(c, i);
-}
 SET_ALL(sse_movss_st, movss_st)
-
-HANDLER(movsd_st)
-{
-    sse_begin(c);
-    uint64_t v = xmm_reg(c, i->reg)->q[0];
-    if (i->flags & I_MEM)
-        simd_write64(c, i, v);
-    else
-        xmm_reg(c, i->rm)->q[0] = v;
-    NEXT(c, i);
-}
 SET_ALL(sse_movsd_st, movsd_st)
 
 /* 0F 12: MOVLPS/MOVLPD xmm, m64 (low quadword) or MOVHLPS xmm, xmm (the
