@@ -121,54 +121,36 @@ SET_ALL(sse_movnti, movnti)
 
 /* ---- 128-bit moves ---------------------------------------------------------------------- */
 
-/* MOVAPS/MOVAPD/MOVDQA xmm, xmm/m128 (aligned). */
-HANDLER(mova_ld)
-{
-    sse_begin(c);
-    XmmReg v;
-    sse_src128(c, i, &v);
-    *xmm_reg(c, i->reg) = v;
-    NEXT(c, i);
-}
-SET_ALL(sse_mova_ld, mova_ld)
-
-/* MOVAPS/MOVAPD/MOVDQA xmm/m128, xmm and MOVNTPS/MOVNTPD/MOVNTDQ m128, xmm
- * (aligned; non-temporal hints are plain stores here). */
-HANDLER(mova_st)
-{
-    sse_begin(c);
-    const XmmReg *v = xmm_reg(c, i->reg);
-    if (i->flags & I_MEM)
-        simd_write128(c, i, v, true);
-    else
-        *xmm_reg(c, i->rm) = *v;
-    NEXT(c, i);
-}
-SET_ALL(sse_mova_st, mova_st)
-
-/* MOVUPS/MOVUPD/MOVDQU xmm, xmm/m128 (any alignment). */
-HANDLER(movu_ld)
+/* MOVAPS/MOVAPD/MOVDQA (aligned) and MOVUPS/MOVUPD/MOVDQU (any alignment)
+ * xmm, xmm/m128. */
+static ALWAYS_INLINE void mov128_ld(CpuState *c, const Insn *i, bool aligned)
 {
     sse_begin(c);
     XmmReg v;
     if (i->flags & I_MEM)
-        simd_read128(c, i, &v, false);
+        simd_read128(c, i, &v, aligned);
     else
         v = *xmm_reg(c, i->rm);
     *xmm_reg(c, i->reg) = v;
-    NEXT(c, i);
 }
-SET_ALL(sse_movu_ld, movu_ld)
 
-/* MOVUPS/MOVUPD/MOVDQU xmm/m128, xmm. */
-HANDLER(movu_st)
+/* The stores, xmm/m128, xmm; MOVNTPS/MOVNTPD/MOVNTDQ m128, xmm use the
+ * aligned one (non-temporal hints are plain stores here). */
+static ALWAYS_INLINE void mov128_st(CpuState *c, const Insn *i, bool aligned)
 {
     sse_begin(c);
     const XmmReg *v = xmm_reg(c, i->reg);
     if (i->flags & I_MEM)
-        simd_write128(c, i, v, false);
+        simd_write128(c, i, v, aligned);
     else
         *xmm_reg(c, i->rm) = *v;
-    NEXT(c, i);
 }
+
+HANDLER(mova_ld) { mov128_ld(c, i, true); NEXT(c, i); }
+HANDLER(movu_ld) { mov128_ld(c, i, false); NEXT(c, i); }
+HANDLER(mova_st) { mov128_st(c, i, true); NEXT(c, i); }
+HANDLER(movu_st) { mov128_st(c, i, false); NEXT(c, i); }
+SET_ALL(sse_mova_ld, mova_ld)
+SET_ALL(sse_movu_ld, movu_ld)
+SET_ALL(sse_mova_st, mova_st)
 SET_ALL(sse_movu_st, movu_st)
